@@ -1,0 +1,151 @@
+// The data a user owns, as the sync rules and the stores see it.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace primesync {
+
+// Milliseconds since the Unix epoch.
+using Millis = std::int64_t;
+
+struct Item {
+  std::string key;
+  std::string data_type;
+  std::string data;
+  Millis data_timestamp = 0;
+  bool is_deleted = false;
+
+  friend bool operator==(const Item&, const Item&) = default;
+};
+
+using ItemPtr = std::shared_ptr<const Item>;
+
+// The lock item plus the user's pwdHash at the time it was written.
+struct Lock {
+  Item item;
+  std::string pwd_hash;
+
+  friend bool operator==(const Lock&, const Lock&) = default;
+};
+
+struct UserRecord {
+  std::string user_id;
+  std::string salt;
+  std::string pwd_hash;
+  std::int64_t nonce = 0;
+  bool is_prime = false;
+  Millis created_at = 0;
+
+  friend bool operator==(const UserRecord&, const UserRecord&) = default;
+};
+
+struct Device {
+  std::string instance_id;
+  Millis created_at = 0;
+  Millis last_seen_at = 0;
+
+  friend bool operator==(const Device&, const Device&) = default;
+};
+
+// A user's items ordered by key. Items are shared immutable values, so copying an
+// index for a new version of the state copies pointers, not ciphertext.
+class ItemIndex {
+ public:
+  [[nodiscard]] const std::vector<ItemPtr>& items() const noexcept { return items_; }
+  [[nodiscard]] std::size_t size() const noexcept { return items_.size(); }
+  [[nodiscard]] bool empty() const noexcept { return items_.empty(); }
+  [[nodiscard]] auto begin() const noexcept { return items_.begin(); }
+  [[nodiscard]] auto end() const noexcept { return items_.end(); }
+
+  [[nodiscard]] const Item* find(std::string_view key) const noexcept {
+    auto it = lower_bound(key);
+    return it != items_.end() && (*it)->key == key ? it->get() : nullptr;
+  }
+
+  // Inserts or replaces the item with the same key.
+  void put(ItemPtr item) {
+    auto it = lower_bound(item->key);
+    if (it != items_.end() && (*it)->key == item->key) {
+      *it = std::move(item);
+    } else {
+      items_.insert(it, std::move(item));
+    }
+  }
+
+  void erase(std::string_view key) {
+    auto it = lower_bound(key);
+    if (it != items_.end() && (*it)->key == key) items_.erase(it);
+  }
+
+  void clear() noexcept { items_.clear(); }
+
+ private:
+  [[nodiscard]] std::vector<ItemPtr>::const_iterator lower_bound(std::string_view key) const {
+    return std::lower_bound(items_.begin(), items_.end(), key,
+                            [](const ItemPtr& item, std::string_view k) { return item->key < k; });
+  }
+  std::vector<ItemPtr>::iterator lower_bound(std::string_view key) {
+    return std::lower_bound(items_.begin(), items_.end(), key,
+                            [](const ItemPtr& item, std::string_view k) { return item->key < k; });
+  }
+
+  std::vector<ItemPtr> items_;
+};
+
+// Everything the rules need to know about one user. `exists` is false for a user
+// the store has never seen.
+struct UserState {
+  bool exists = false;
+  UserRecord user;
+  std::optional<Lock> lock;
+  std::vector<Device> devices;
+  ItemIndex items;
+};
+
+using UserStatePtr = std::shared_ptr<const UserState>;
+
+// A previous version of an item, archived when an operation overwrites or deletes it.
+struct HistoryRecord {
+  std::int64_t nonce = 0;  // the user's new nonce of the commit that replaced it
+  Millis archived_at = 0;  // server time of that commit (history retention)
+  ItemPtr item;
+};
+
+// One queued notification, already encoded as the JSON message of PROTOCOL.md §5.
+struct OutboxEntry {
+  std::uint64_t sequence = 0;  // assigned by the store at commit; orders all entries
+  std::string user_id;
+  std::string message;
+  Millis created_at = 0;
+};
+
+// Every write of one operation. A Store commits a write set atomically: all of it
+// or none of it.
+struct WriteSet {
+  std::string user_id;
+  std::optional<UserRecord> user;           // upsert of the user record
+  std::vector<ItemPtr> put_items;           // upserts by key
+  std::vector<std::string> delete_items;    // keys
+  std::vector<HistoryRecord> history;       // archived previous versions
+  std::optional<Lock> put_lock;
+  bool delete_lock = false;
+  std::vector<Device> put_devices;          // upserts by instance id
+  std::vector<std::string> delete_devices;  // instance ids
+  std::vector<OutboxEntry> outbox;          // sequence assigned by the store
+
+  [[nodiscard]] bool empty() const noexcept {
+    return !user && put_items.empty() && delete_items.empty() && history.empty() && !put_lock &&
+           !delete_lock && put_devices.empty() && delete_devices.empty() && outbox.empty();
+  }
+};
+
+// Applies a write set to an in-memory state (what a commit does to the stored state).
+void apply_write_set(UserState& state, const WriteSet& writes);
+
+}  // namespace primesync

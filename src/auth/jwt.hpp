@@ -1,0 +1,30 @@
+// HS256 JSON Web Tokens (PROTOCOL.md §1.2): verification for requests, signing
+// for `primesync-server token` and tests.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "primesync/error.hpp"
+#include "primesync/model.hpp"
+
+namespace primesync::auth {
+
+struct TokenClaims {
+  std::string subject;        // `sub`: the user id
+  std::optional<bool> prime;  // `prime`
+  std::int64_t expires_at = 0;  // `exp`, seconds since the epoch
+};
+
+// Checks signature, `exp` and `nbf` (with leeway) and reads the claims; any
+// problem is a 90002 failure whose message says which.
+[[nodiscard]] Outcome<TokenClaims> verify_token(std::string_view token, std::string_view secret,
+                                                std::chrono::seconds leeway, Millis now);
+
+// A signed token with `sub`, `iat`, `exp` and, when given, `prime`.
+[[nodiscard]] std::string sign_token(const TokenClaims& claims, std::string_view secret,
+                                     Millis now);
+
+}  // namespace primesync::auth

@@ -1,0 +1,31 @@
+// The handler behind the transport: routes a request, authenticates it, parses
+// its body into a typed request, calls the sync service and encodes the answer
+// in the protocol's envelope. Also serves /healthz, /readyz and /metrics.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "http/handler.hpp"
+#include "http/server_stats.hpp"
+#include "primesync/config.hpp"
+#include "primesync/sync_service.hpp"
+
+namespace primesync::http {
+
+class ApiRouter final : public Handler {
+ public:
+  // `service` must outlive the router; `server_stats` feeds /metrics.
+  ApiRouter(const Config& config, SyncService& service,
+            std::function<ServerStats()> server_stats);
+  ~ApiRouter() override;
+
+  boost::asio::awaitable<Response> handle(Request& request) override;
+  Response reject(Error error, std::string_view message, const Request* request) override;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace primesync::http

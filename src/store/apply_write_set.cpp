@@ -1,0 +1,32 @@
+#include <algorithm>
+
+#include "primesync/model.hpp"
+
+namespace primesync {
+
+void apply_write_set(UserState& state, const WriteSet& writes) {
+  if (writes.user) {
+    state.user = *writes.user;
+    state.exists = true;
+  }
+  for (const auto& key : writes.delete_items) state.items.erase(key);
+  for (const auto& item : writes.put_items) state.items.put(item);
+  if (writes.delete_lock) state.lock.reset();
+  if (writes.put_lock) state.lock = writes.put_lock;
+  for (const auto& instance_id : writes.delete_devices) {
+    std::erase_if(state.devices,
+                  [&](const Device& device) { return device.instance_id == instance_id; });
+  }
+  for (const auto& device : writes.put_devices) {
+    auto it = std::find_if(state.devices.begin(), state.devices.end(), [&](const Device& d) {
+      return d.instance_id == device.instance_id;
+    });
+    if (it != state.devices.end()) {
+      *it = device;
+    } else {
+      state.devices.push_back(device);
+    }
+  }
+}
+
+}  // namespace primesync

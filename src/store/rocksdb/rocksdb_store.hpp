@@ -1,0 +1,59 @@
+// The embedded store: a primesync::Store on RocksDB in a local data directory.
+// One column family per record kind (see key_codec.hpp for the key layout and
+// record_codec.hpp for the values). A commit writes every write set of its batch in
+// one WriteBatch with one (synced) WAL write, so a batch is atomic and durable
+// when commit() returns. RocksDB types stay out of this header.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "primesync/config.hpp"
+#include "primesync/model.hpp"
+#include "primesync/store.hpp"
+
+namespace primesync {
+
+class RocksDbStore final : public Store {
+ public:
+  // Counters since open, for /metrics.
+  struct Stats {
+    std::uint64_t commits = 0;            // WriteBatches committed by commit()
+    std::uint64_t write_sets = 0;         // write sets in those batches
+    std::uint64_t write_batch_bytes = 0;  // their encoded size
+    std::uint64_t synced_writes = 0;      // commits written with a WAL sync
+    std::uint64_t failed_commits = 0;     // commit() calls that threw StoreUnavailable
+    std::uint64_t outbox_written = 0;     // outbox entries committed
+    std::uint64_t outbox_removed = 0;     // outbox entries removed
+    std::uint64_t history_pruned = 0;     // history records deleted by prune_history()
+    std::uint64_t users_loaded = 0;       // load_user() calls
+  };
+
+  // Opens (creating if missing) the store in config.path. Throws StoreUnavailable,
+  // naming the path, when the directory or the database cannot be opened.
+  [[nodiscard]] static std::unique_ptr<RocksDbStore> open(const RocksDbConfig& config);
+
+  ~RocksDbStore() override;
+  RocksDbStore(const RocksDbStore&) = delete;
+  RocksDbStore& operator=(const RocksDbStore&) = delete;
+
+  [[nodiscard]] UserState load_user(std::string_view user_id) override;
+  void commit(std::span<WriteSet> batch) override;
+  [[nodiscard]] std::vector<OutboxEntry> read_outbox(std::size_t max_entries) override;
+  void remove_outbox(std::span<const std::uint64_t> sequences) override;
+  std::size_t prune_history(Millis older_than) override;
+  [[nodiscard]] bool ready() override;
+
+  [[nodiscard]] Stats stats() const noexcept;
+
+ private:
+  struct Impl;
+  explicit RocksDbStore(std::unique_ptr<Impl> impl) noexcept;
+
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace primesync

@@ -1,0 +1,88 @@
+// The adapter queue of DESIGN.md: operations enter a bounded queue sharded by
+// user; each shard's worker thread takes what has accumulated, plans every
+// operation against the user's latest state, commits all their writes as one
+// batch (group commit: one synced WAL write for many requests) and then
+// completes every waiting caller. One user's operations run in one shard, one
+// after the other, so a check-and-increment of the nonce needs no lock.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cache/user_state_cache.hpp"
+#include "primesync/config.hpp"
+#include "primesync/error.hpp"
+#include "primesync/store.hpp"
+
+namespace primesync {
+
+class WriteQueue {
+ public:
+  // Plans one operation: adds its writes to the write set, or fails. On failure
+  // the writes it added before failing (the caller's housekeeping) still commit.
+  using Plan = std::function<std::optional<Failure>(const UserState& state, WriteSet& writes)>;
+  // The user's state once the operation's batch committed, or why it failed.
+  using Done = std::function<void(Outcome<UserStatePtr> committed)>;
+  // Called after each batch that queued notifications.
+  using OnOutbox = std::function<void()>;
+
+  WriteQueue(const QueueConfig& config, Store& store, UserStateCache& cache, OnOutbox on_outbox);
+  ~WriteQueue();
+  WriteQueue(const WriteQueue&) = delete;
+  WriteQueue& operator=(const WriteQueue&) = delete;
+
+  // Queues the operation; false (and `done` is not called) when the user's shard
+  // is full or the queue is stopping.
+  [[nodiscard]] bool submit(std::string user_id, Plan plan, Done done);
+
+  // Finishes what is queued, then joins the workers. Later submits are refused.
+  void stop();
+
+  struct Stats {
+    std::uint64_t depth = 0;
+    std::uint64_t rejected = 0;
+    std::uint64_t batches = 0;
+    std::uint64_t batched_writes = 0;
+    std::uint64_t failures = 0;
+  };
+  [[nodiscard]] Stats stats() const;
+
+ private:
+  struct Job {
+    std::string user_id;
+    Plan plan;
+    Done done;
+  };
+  struct Shard {
+    std::mutex mutex;
+    std::condition_variable wake;
+    std::deque<Job> jobs;
+    std::thread worker;
+  };
+
+  void run_shard(Shard& shard);
+  void process(std::vector<Job>& jobs);
+
+  QueueConfig config_;
+  Store& store_;
+  UserStateCache& cache_;
+  OnOutbox on_outbox_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::uint64_t> depth_{0};
+  std::atomic<std::uint64_t> rejected_{0};
+  std::atomic<std::uint64_t> batches_{0};
+  std::atomic<std::uint64_t> batched_writes_{0};
+  std::atomic<std::uint64_t> failures_{0};
+};
+
+}  // namespace primesync
