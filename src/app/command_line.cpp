@@ -56,6 +56,8 @@ CommandLine parse_command_line(const std::vector<std::string>& arguments) {
       command.serve.threads = parse_number<unsigned>(flag, value_of(flag), 1);
     } else if (!command.token_command && flag == "--print-config") {
       command.serve.print_config = true;
+    } else if (!command.token_command && flag == "--describe-config") {
+      command.serve.describe_config = true;
     } else {
       throw std::invalid_argument("unknown argument '" + flag + "'\n" + usage());
     }
@@ -68,7 +70,7 @@ CommandLine parse_command_line(const std::vector<std::string>& arguments) {
 
 std::string usage() {
   return "usage: primesync-server [--config FILE] [--listen HOST:PORT] [--data-dir DIR]\n"
-         "                        [--threads N] [--print-config]\n"
+         "                        [--threads N] [--print-config] [--describe-config]\n"
          "       primesync-server token --user ID [--prime true|false] [--ttl SECONDS]\n"
          "                        [--config FILE]\n"
          "The JWT secret comes from auth.jwtSecret or PRIMESYNC_JWT_SECRET (which wins).\n";

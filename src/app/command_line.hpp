@@ -15,6 +15,7 @@ struct ServeOptions {
   std::optional<std::string> data_dir;
   std::optional<unsigned> threads;
   bool print_config = false;
+  bool describe_config = false;  // every key as a Markdown table (docs)
   bool help = false;
 };
 

@@ -67,6 +67,10 @@ int main(int argc, char** argv) {
       std::cout << app::usage();
       return 0;
     }
+    if (command.serve.describe_config) {
+      std::cout << app::describe_config();
+      return 0;
+    }
     Config config = app::load_config(command.serve.config_path);
     if (command.token_command) return print_token(config, command.token);
     if (command.serve.listen) config.server.listen = *command.serve.listen;

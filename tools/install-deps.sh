@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages primesync builds and tests with. Idempotent:
+# installs only what is missing. Run as root (or with sudo available).
+set -euo pipefail
+
+build_packages=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libboost1.81-dev libsimdjson-dev librocksdb-dev libssl-dev
+  libtomlplusplus-dev libspdlog-dev libfmt-dev
+  libmongoc-dev libbson-dev librdkafka-dev
+)
+test_packages=(libgtest-dev libgmock-dev libbenchmark-dev python3 curl)
+
+wanted=("${build_packages[@]}")
+if [[ "${1:-}" == "--with-tests" ]]; then wanted+=("${test_packages[@]}"); fi
+
+missing=()
+for package in "${wanted[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: every package is installed" >&2
+  exit 0
+fi
+
+sudo_if_needed=()
+if [[ "$(id -u)" != 0 ]]; then sudo_if_needed=(sudo); fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_if_needed[@]}" apt-get update -qq || { echo "install-deps: apt-get update failed" >&2; exit 1; }
+"${sudo_if_needed[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+  { echo "install-deps: apt-get install failed for: ${missing[*]}" >&2; exit 1; }

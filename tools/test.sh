@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Builds primesync with every test and runs them all: unit, end-to-end (the
+# real binary) and integration (real FerretDB and Kafka started by
+# tools/testenv). Installs missing Debian packages first. Exits non-zero when
+# any test fails.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+started=$(date +%s)
+tools/install-deps.sh --with-tests
+export CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
+build_dir="${PRIMESYNC_BUILD_DIR:-build/test}"
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$build_dir" -j "$(nproc)"
+built=$(date +%s)
+echo "test: build took $((built - started)) s" >&2
+
+# The services of the integration tests; always stopped, whatever happens.
+if [[ -x tools/testenv/up ]]; then
+  trap 'tools/testenv/down >&2 || true' EXIT
+  eval "$(tools/testenv/up)"
+fi
+
+ctest --test-dir "$build_dir" --output-on-failure --timeout 300 -j "$(nproc)"
+echo "test: tests took $(($(date +%s) - built)) s" >&2
