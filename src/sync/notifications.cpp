@@ -30,6 +30,7 @@ void NotificationBuilder::config_change(const UserState& state, const UserRecord
   if (notification.devices.empty() || winners.empty()) return;
   notification.nonce = user.nonce;
   notification.server_data.emplace();
+  notification.msg_id = codec_.new_message_id();  // measured with an id as long as the real ones
   const std::size_t overhead = codec_.encode(notification).size();
 
   // Greedy split: fill a message until the next item would pass the limit. An
