@@ -1,0 +1,116 @@
+// Flow 8: concurrent uploads of one user (§4 "atomic and isolated per user",
+// §7.2): no lost nonce increments, no lost items.
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "client_flows.hpp"
+#include "server_process.hpp"
+
+namespace primesync::e2e {
+namespace {
+
+constexpr int kThreads = 8;
+constexpr int kUploadsPerThread = 25;
+
+class ConcurrencyTest : public ServerTest {};
+
+TEST_F(ConcurrencyTest, ParallelUploadsOfOneUserEachBumpTheNonceOnce) {
+  const std::string user = "concurrent-user";
+  ItemFactory factory(801);
+  ApiClient setup(server().port(), mint_token(user));
+  const std::string pwd_hash = factory.uuid();
+  ASSERT_TRUE(is_ok(setup.flush({}, pwd_hash, factory.lock(kBaseTimestamp))));
+  const std::int64_t start_nonce = setup.nonce();
+
+  // Items are made up front so the worker threads share no generator.
+  std::vector<std::vector<Item>> work(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    work[t] = factory.items("Wallet", "thread-" + std::to_string(t), kUploadsPerThread);
+  }
+
+  std::mutex mutex;
+  std::vector<std::int64_t> nonces;
+  std::vector<std::string> failures;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      try {
+        ApiClient device(server().port(), mint_token(user));  // one connection per thread
+        for (const Item& item : work[t]) {
+          ApiResponse response = device.upload({item}, pwd_hash);
+          std::lock_guard lock(mutex);
+          if (!is_ok(response) || get_int(response.data, "created") != 1) {
+            failures.push_back(response.describe());
+          } else {
+            nonces.push_back(get_int(response.data, "nonce"));
+          }
+        }
+      } catch (const std::exception& error) {
+        std::lock_guard lock(mutex);
+        failures.emplace_back(error.what());
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+
+  constexpr int kTotal = kThreads * kUploadsPerThread;
+  ASSERT_TRUE(failures.empty()) << failures.size() << " failed; first: " << failures.front();
+  // Every upload won, so each committed exactly one increment: nonces are distinct
+  // and cover start+1 … start+200.
+  std::set<std::int64_t> distinct(nonces.begin(), nonces.end());
+  EXPECT_EQ(distinct.size(), static_cast<std::size_t>(kTotal));
+  EXPECT_EQ(*distinct.begin(), start_nonce + 1);
+  EXPECT_EQ(*distinct.rbegin(), start_nonce + kTotal);
+  EXPECT_EQ(setup.nonce(), start_nonce + kTotal);
+
+  std::vector<Item> expected;
+  for (const auto& items : work) expected.insert(expected.end(), items.begin(), items.end());
+  EXPECT_EQ(setup.download_all(pwd_hash), as_stored_sorted(expected));
+}
+
+TEST_F(ConcurrencyTest, ReadersNeverObserveAHalfFlushedSet) {
+  const std::string user = "concurrent-flush";
+  ItemFactory factory(802);
+  ApiClient writer(server().port(), mint_token(user));
+  const std::string pwd_hash = factory.uuid();
+  const std::vector<Item> set_a = factory.items("Wallet", "set-a", 40);
+  const std::vector<Item> set_b = factory.items("Account", "set-b", 40);
+  const Item lock = factory.lock(kBaseTimestamp);
+  ASSERT_TRUE(is_ok(writer.flush(set_a, pwd_hash, lock)));
+  const std::vector<Item> expected_a = as_stored_sorted(set_a);
+  const std::vector<Item> expected_b = as_stored_sorted(set_b);
+
+  std::atomic<bool> done = false;
+  std::atomic<int> observations = 0;
+  std::vector<std::string> violations;
+  std::thread reader([&] {
+    try {
+      ApiClient device(server().port(), mint_token(user));
+      while (!done) {
+        const std::vector<Item> seen = device.download_all(pwd_hash);
+        ++observations;
+        if (seen != expected_a && seen != expected_b) {
+          violations.push_back("a download saw " + std::to_string(seen.size()) +
+                               " items, neither the old nor the new set");
+        }
+      }
+    } catch (const std::exception& error) {
+      violations.emplace_back(error.what());
+    }
+  });
+  constexpr int kFlushes = 20;
+  for (int i = 0; i < kFlushes; ++i) {
+    ApiResponse flush = writer.flush(i % 2 == 0 ? set_b : set_a, pwd_hash, lock);
+    EXPECT_TRUE(is_ok(flush));
+  }
+  done = true;
+  reader.join();
+  EXPECT_TRUE(violations.empty()) << violations.front();
+  EXPECT_GT(observations.load(), 0);
+  EXPECT_EQ(writer.nonce(), 1 + kFlushes);
+}
+
+}  // namespace
+}  // namespace primesync::e2e
