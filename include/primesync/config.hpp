@@ -16,7 +16,6 @@ struct ServerConfig {
   std::chrono::milliseconds read_timeout{30000};   // to read one request once it started
   std::chrono::milliseconds idle_timeout{60000};   // keep-alive idle before closing
   std::chrono::milliseconds shutdown_timeout{10000};  // grace for in-flight requests
-  unsigned max_pipelined = 16;                   // queued responses before reading pauses
 };
 
 struct AuthConfig {
@@ -24,6 +23,7 @@ struct AuthConfig {
   std::chrono::seconds leeway{60};
   bool default_prime = true;    // isPrime when the token has no `prime` claim
   bool require_prime = true;    // sync paths answer 90005 for non-Prime users
+  std::size_t token_cache_entries = 65536;  // verified tokens remembered; 0 turns it off
 };
 
 struct LimitsConfig {

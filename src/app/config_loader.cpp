@@ -152,6 +152,8 @@ const std::vector<Setting>& settings() {
                         &AuthConfig::default_prime));
     s.push_back(boolean("auth.requirePrime", "sync paths answer 90005 for non-Prime users",
                         &C::auth, &AuthConfig::require_prime));
+    s.push_back(integer("auth.tokenCacheEntries", "verified tokens remembered; 0 = off",
+                        &C::auth, 0, 100000000, &AuthConfig::token_cache_entries));
     s.push_back(integer("limits.maxItemsPerRequest", "items in one request (41300 above)",
                         &C::limits, 1, 1000000, &LimitsConfig::max_items_per_request));
     s.push_back(integer("limits.maxItemBytes", "bytes of one item's data", &C::limits, 1,

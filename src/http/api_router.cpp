@@ -8,6 +8,7 @@
 #include <random>
 
 #include "auth/jwt.hpp"
+#include "auth/token_cache.hpp"
 #include "http/await_completion.hpp"
 #include "observe/logger.hpp"
 #include "observe/request_metrics.hpp"
@@ -155,6 +156,7 @@ struct ApiRouter::Impl {
         service(service),
         server_stats(std::move(server_stats)),
         limits(protocol::ParseLimits::from(config.limits)),
+        tokens(config.auth.token_cache_entries),
         metrics([] {
           std::vector<std::string> names;
           for (const auto& entry : routes) names.emplace_back(entry.name);
@@ -171,9 +173,16 @@ struct ApiRouter::Impl {
     return *instance;
   }
 
-  Outcome<Caller> authenticate(const Request& request) const {
-    auto claims = auth::verify_token(token_of(request), config.auth.jwt_secret,
-                                     config.auth.leeway, wall_clock_millis());
+  Outcome<auth::TokenClaims> verify(std::string_view token) {
+    const Millis now = wall_clock_millis();
+    if (auto cached = tokens.find(token, config.auth.leeway, now)) return *std::move(cached);
+    auto claims = auth::verify_token(token, config.auth.jwt_secret, config.auth.leeway, now);
+    if (claims) tokens.remember(token, claims.value());
+    return claims;
+  }
+
+  Outcome<Caller> authenticate(const Request& request) {
+    auto claims = verify(token_of(request));
     if (!claims) return std::move(claims).failure();
     Caller caller{std::move(claims->subject), claims->prime, {}};
     if (auto instance = request.find("x-onekey-instance-id"); instance != request.end()) {
@@ -340,6 +349,7 @@ struct ApiRouter::Impl {
   SyncService& service;
   std::function<ServerStats()> server_stats;
   protocol::ParseLimits limits;
+  auth::TokenCache tokens;
   mutable observe::RequestMetrics metrics;
 };
 

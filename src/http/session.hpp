@@ -5,7 +5,7 @@
 // the first byte of the next request; read_timeout from that byte to the end of
 // the request, and again for writing the response. Pipelined requests are read
 // only after the previous response is written, so at most one response is ever
-// pending (max_pipelined is not needed).
+// pending and no queue of responses is needed.
 #pragma once
 
 #include <atomic>

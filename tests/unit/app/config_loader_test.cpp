@@ -4,11 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
 namespace primesync::app {
 namespace {
@@ -16,26 +16,52 @@ namespace {
 using namespace std::chrono_literals;
 
 // Every key of the config, as documented.
-const std::vector<std::string> all_keys = {
-    "server.listen", "server.threads", "server.bodyLimit", "server.readTimeoutMs",
-    "server.idleTimeoutMs", "server.shutdownTimeoutMs", "auth.jwtSecret", "auth.leewaySeconds",
-    "auth.defaultPrime", "auth.requirePrime", "limits.maxItemsPerRequest", "limits.maxItemBytes",
-    "limits.maxPageSize", "limits.maxDevices", "limits.maxMessageBytes",
-    "limits.deviceSeenResolutionSeconds", "sync.enableCache", "sync.cachePrefix", "sync.cacheTTL",
-    "sync.cacheMaxBytes", "sync.adapters.store", "sync.adapters.rocksdb.path",
-    "sync.adapters.rocksdb.syncWal", "sync.adapters.rocksdb.blockCacheBytes", "queue.shards",
-    "queue.capacity", "queue.maxBatch", "queue.lingerMicros", "queue.retryAfterSeconds",
-    "outbox.batch", "outbox.retryInitialMs", "outbox.retryMaxMs", "outbox.maxAgeSeconds",
-    "outbox.historyRetentionSeconds", "log.level", "log.accessLog"};
+const std::vector<std::string> all_keys = {"server.listen",
+                                           "server.threads",
+                                           "server.bodyLimit",
+                                           "server.readTimeoutMs",
+                                           "server.idleTimeoutMs",
+                                           "server.shutdownTimeoutMs",
+                                           "auth.jwtSecret",
+                                           "auth.leewaySeconds",
+                                           "auth.defaultPrime",
+                                           "auth.requirePrime",
+                                           "auth.tokenCacheEntries",
+                                           "limits.maxItemsPerRequest",
+                                           "limits.maxItemBytes",
+                                           "limits.maxPageSize",
+                                           "limits.maxDevices",
+                                           "limits.maxMessageBytes",
+                                           "limits.deviceSeenResolutionSeconds",
+                                           "sync.enableCache",
+                                           "sync.cachePrefix",
+                                           "sync.cacheTTL",
+                                           "sync.cacheMaxBytes",
+                                           "sync.adapters.store",
+                                           "sync.adapters.rocksdb.path",
+                                           "sync.adapters.rocksdb.syncWal",
+                                           "sync.adapters.rocksdb.blockCacheBytes",
+                                           "queue.shards",
+                                           "queue.capacity",
+                                           "queue.maxBatch",
+                                           "queue.lingerMicros",
+                                           "queue.retryAfterSeconds",
+                                           "outbox.batch",
+                                           "outbox.retryInitialMs",
+                                           "outbox.retryMaxMs",
+                                           "outbox.maxAgeSeconds",
+                                           "outbox.historyRetentionSeconds",
+                                           "log.level",
+                                           "log.accessLog"};
 
 // A TOML file in the temp directory, removed when the test ends.
 class TempFile {
  public:
   explicit TempFile(std::string_view text) {
     static std::atomic<int> counter{0};
-    path_ = std::filesystem::temp_directory_path() /
-            ("primesync-config-" + std::to_string(::getpid()) + "-" +
-             std::to_string(counter++) + ".toml");
+    path_ =
+        std::filesystem::temp_directory_path() / ("primesync-config-" + std::to_string(::getpid()) +
+                                                  "-" + std::to_string(counter++) + ".toml");
     std::ofstream(path_) << text;
   }
   ~TempFile() { std::filesystem::remove(path_); }
