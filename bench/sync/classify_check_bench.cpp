@@ -39,14 +39,15 @@ struct Fixture {
     state.user.nonce = 1;
     for (std::size_t i = 0; i < count; ++i) {
       keys.push_back(key_for(i));
-      state.items.put(std::make_shared<const primesync::Item>(primesync::Item{
-          keys.back(), "MarketWatchList", std::string(data_hex_chars, 'a'),
-          base_time + static_cast<primesync::Millis>(i), false}));
+      state.items.put(std::make_shared<const primesync::Item>(
+          primesync::Item{keys.back(), "MarketWatchList", std::string(data_hex_chars, 'a'),
+                          base_time + static_cast<primesync::Millis>(i), false}));
     }
     for (std::size_t i = 0; i < count; ++i) {
       const bool stale = stale_every != 0 && i % stale_every == 0;
-      request.local_data.push_back(primesync::CheckEntry{
-          keys[i], "MarketWatchList", base_time + static_cast<primesync::Millis>(i) - (stale ? 1 : 0)});
+      request.local_data.push_back(
+          primesync::CheckEntry{keys[i], "MarketWatchList",
+                                base_time + static_cast<primesync::Millis>(i) - (stale ? 1 : 0)});
     }
   }
 };

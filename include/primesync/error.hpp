@@ -50,7 +50,7 @@ struct Failure {
 template <typename T>
 class Outcome {
  public:
-  Outcome(T value) : state_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Outcome(T value) : state_(std::move(value)) {}            // NOLINT(google-explicit-constructor)
   Outcome(Failure failure) : state_(std::move(failure)) {}  // NOLINT(google-explicit-constructor)
 
   [[nodiscard]] bool ok() const noexcept { return state_.index() == 0; }

@@ -129,10 +129,10 @@ struct OutboxEntry {
 // or none of it.
 struct WriteSet {
   std::string user_id;
-  std::optional<UserRecord> user;           // upsert of the user record
-  std::vector<ItemPtr> put_items;           // upserts by key
-  std::vector<std::string> delete_items;    // keys
-  std::vector<HistoryRecord> history;       // archived previous versions
+  std::optional<UserRecord> user;         // upsert of the user record
+  std::vector<ItemPtr> put_items;         // upserts by key
+  std::vector<std::string> delete_items;  // keys
+  std::vector<HistoryRecord> history;     // archived previous versions
   std::optional<Lock> put_lock;
   bool delete_lock = false;
   std::vector<Device> put_devices;          // upserts by instance id

@@ -25,7 +25,7 @@ using Completion = std::function<void(Outcome<T>)>;
 
 // Time and randomness, injected so tests are deterministic.
 struct ServiceEnvironment {
-  std::function<Millis()> now;                         // wall clock, ms since the epoch
+  std::function<Millis()> now;                               // wall clock, ms since the epoch
   std::function<std::string(std::size_t bytes)> random_hex;  // salts and message ids
   // The JSON message of §5, and the bytes one item adds to its serverData (to split
   // large changes into messages within the configured size).
@@ -74,8 +74,7 @@ class SyncService {
   void login(const Caller& caller, Completion<LoginResponse> done);
   void logout(const Caller& caller, Completion<EmptyResponse> done);
   void devices(const Caller& caller, Completion<DevicesResponse> done);
-  void remove_device(const Caller& caller, std::string instance_id,
-                     Completion<EmptyResponse> done);
+  void remove_device(const Caller& caller, std::string instance_id, Completion<EmptyResponse> done);
 
   [[nodiscard]] ServiceStats stats() const;
   [[nodiscard]] bool ready() const;

@@ -11,8 +11,8 @@ Number parse_number(const std::string& flag, const std::string& text, Number min
   Number value{};
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (error != std::errc{} || end != text.data() + text.size() || value < min) {
-    throw std::invalid_argument(flag + ": expected a number ≥ " + std::to_string(min) +
-                                ", got '" + text + "'");
+    throw std::invalid_argument(flag + ": expected a number ≥ " + std::to_string(min) + ", got '" +
+                                text + "'");
   }
   return value;
 }

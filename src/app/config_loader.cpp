@@ -73,23 +73,26 @@ Setting integer(std::string path, std::string help, Field Config::*section, std:
       return static_cast<std::int64_t>(field);
     }
   };
-  return Setting{
-      path, std::move(help), false,
-      [=](Config& config, const toml::node& node) {
-        auto value = node.value<std::int64_t>();
-        if (!node.is_integer() || !value) bad_value(path, "expected integer");
-        set(config, check_range(path, *value, min, max));
-      },
-      [=](Config& config, std::string_view text) {
-        set(config, check_range(path, parse_integer(path, text), min, max));
-      },
-      [=](const Config& config) { return std::to_string(get(config)); }};
+  return Setting{path,
+                 std::move(help),
+                 false,
+                 [=](Config& config, const toml::node& node) {
+                   auto value = node.value<std::int64_t>();
+                   if (!node.is_integer() || !value) bad_value(path, "expected integer");
+                   set(config, check_range(path, *value, min, max));
+                 },
+                 [=](Config& config, std::string_view text) {
+                   set(config, check_range(path, parse_integer(path, text), min, max));
+                 },
+                 [=](const Config& config) { return std::to_string(get(config)); }};
 }
 
 template <typename Section>
 Setting boolean(std::string path, std::string help, Section Config::*section,
                 bool Section::*member) {
-  return Setting{path, std::move(help), false,
+  return Setting{path,
+                 std::move(help),
+                 false,
                  [=](Config& config, const toml::node& node) {
                    if (!node.is_boolean()) bad_value(path, "expected true or false");
                    (config.*section).*member = *node.value<bool>();
@@ -108,16 +111,19 @@ Setting text(std::string path, std::string help, std::function<std::string&(Conf
     if (check) check(value);
     field(config) = std::move(value);
   };
-  return Setting{path, std::move(help), secret,
-                 [=](Config& config, const toml::node& node) {
-                   if (!node.is_string()) bad_value(path, "expected string");
-                   assign(config, *node.value<std::string>());
-                 },
-                 [=](Config& config, std::string_view value) { assign(config, std::string(value)); },
-                 [=](const Config& config) {
-                   const std::string& value = field(const_cast<Config&>(config));
-                   return secret && !value.empty() ? std::string("\"***\"") : '"' + value + '"';
-                 }};
+  return Setting{
+      path,
+      std::move(help),
+      secret,
+      [=](Config& config, const toml::node& node) {
+        if (!node.is_string()) bad_value(path, "expected string");
+        assign(config, *node.value<std::string>());
+      },
+      [=](Config& config, std::string_view value) { assign(config, std::string(value)); },
+      [=](const Config& config) {
+        const std::string& value = field(const_cast<Config&>(config));
+        return secret && !value.empty() ? std::string("\"***\"") : '"' + value + '"';
+      }};
 }
 
 std::string env_name(std::string_view path) {
@@ -136,34 +142,35 @@ const std::vector<Setting>& settings() {
                      [](C& c) -> std::string& { return c.server.listen; }));
     s.push_back(integer("server.threads", "I/O threads; 0 = one per core", &C::server, 0, 1024,
                         &ServerConfig::threads));
-    s.push_back(integer("server.bodyLimit", "largest request body in bytes (413 above)",
-                        &C::server, 1024, std::int64_t{1} << 32, &ServerConfig::body_limit));
+    s.push_back(integer("server.bodyLimit", "largest request body in bytes (413 above)", &C::server,
+                        1024, std::int64_t{1} << 32, &ServerConfig::body_limit));
     s.push_back(integer("server.readTimeoutMs", "time to read one request", &C::server, 1,
                         unlimited, &ServerConfig::read_timeout));
-    s.push_back(integer("server.idleTimeoutMs", "keep-alive idle time before closing",
-                        &C::server, 1, unlimited, &ServerConfig::idle_timeout));
+    s.push_back(integer("server.idleTimeoutMs", "keep-alive idle time before closing", &C::server,
+                        1, unlimited, &ServerConfig::idle_timeout));
     s.push_back(integer("server.shutdownTimeoutMs", "grace for in-flight work on shutdown",
                         &C::server, 0, unlimited, &ServerConfig::shutdown_timeout));
-    s.push_back(text("auth.jwtSecret", "HS256 secret of access tokens (required)",
-                     [](C& c) -> std::string& { return c.auth.jwt_secret; }, true));
+    s.push_back(text(
+        "auth.jwtSecret", "HS256 secret of access tokens (required)",
+        [](C& c) -> std::string& { return c.auth.jwt_secret; }, true));
     s.push_back(integer("auth.leewaySeconds", "clock leeway for exp and nbf", &C::auth, 0, 3600,
                         &AuthConfig::leeway));
     s.push_back(boolean("auth.defaultPrime", "isPrime when a token has no prime claim", &C::auth,
                         &AuthConfig::default_prime));
     s.push_back(boolean("auth.requirePrime", "sync paths answer 90005 for non-Prime users",
                         &C::auth, &AuthConfig::require_prime));
-    s.push_back(integer("auth.tokenCacheEntries", "verified tokens remembered; 0 = off",
-                        &C::auth, 0, 100000000, &AuthConfig::token_cache_entries));
+    s.push_back(integer("auth.tokenCacheEntries", "verified tokens remembered; 0 = off", &C::auth,
+                        0, 100000000, &AuthConfig::token_cache_entries));
     s.push_back(integer("limits.maxItemsPerRequest", "items in one request (41300 above)",
                         &C::limits, 1, 1000000, &LimitsConfig::max_items_per_request));
     s.push_back(integer("limits.maxItemBytes", "bytes of one item's data", &C::limits, 1,
                         std::int64_t{1} << 30, &LimitsConfig::max_item_bytes));
-    s.push_back(integer("limits.maxPageSize", "items in one download page", &C::limits, 1,
-                        1000000, &LimitsConfig::max_page_size));
+    s.push_back(integer("limits.maxPageSize", "items in one download page", &C::limits, 1, 1000000,
+                        &LimitsConfig::max_page_size));
     s.push_back(integer("limits.maxDevices", "devices per user (90004 above)", &C::limits, 1,
                         100000, &LimitsConfig::max_devices));
-    s.push_back(integer("limits.maxMessageBytes", "bytes of one notification message",
-                        &C::limits, 1024, std::int64_t{1} << 30, &LimitsConfig::max_message_bytes));
+    s.push_back(integer("limits.maxMessageBytes", "bytes of one notification message", &C::limits,
+                        1024, std::int64_t{1} << 30, &LimitsConfig::max_message_bytes));
     s.push_back(integer("limits.deviceSeenResolutionSeconds",
                         "a device's last-seen time is written at most this often", &C::limits, 0,
                         86400, &LimitsConfig::device_seen_resolution));
@@ -175,30 +182,35 @@ const std::vector<Setting>& settings() {
                         unlimited / 1000, &CacheConfig::ttl));
     s.push_back(integer("sync.cacheMaxBytes", "bytes the cache may hold", &C::cache, 0,
                         std::int64_t{1} << 40, &CacheConfig::max_bytes));
-    s.push_back(text("sync.adapters.store", "the store: rocksdb",
-                     [](C& c) -> std::string& { return c.store; }, false,
-                     [](const std::string& value) {
-                       if (value != "rocksdb") bad_value("sync.adapters.store", "must be rocksdb");
-                     }));
+    s.push_back(text(
+        "sync.adapters.store", "the store: rocksdb", [](C& c) -> std::string& { return c.store; },
+        false,
+        [](const std::string& value) {
+          if (value != "rocksdb") bad_value("sync.adapters.store", "must be rocksdb");
+        }));
     s.push_back(text("sync.adapters.rocksdb.path", "data directory of the embedded store",
                      [](C& c) -> std::string& { return c.rocksdb.path; }));
     s.push_back(boolean("sync.adapters.rocksdb.syncWal",
                         "sync the WAL before acknowledging a write", &C::rocksdb,
                         &RocksDbConfig::sync_wal));
-    s.push_back(integer("sync.adapters.rocksdb.blockCacheBytes", "RocksDB block cache",
-                        &C::rocksdb, 0, std::int64_t{1} << 40, &RocksDbConfig::block_cache_bytes));
+    s.push_back(integer("sync.adapters.rocksdb.blockCacheBytes", "RocksDB block cache", &C::rocksdb,
+                        0, std::int64_t{1} << 40, &RocksDbConfig::block_cache_bytes));
+    s.push_back(integer("sync.adapters.rocksdb.writeBufferBytes",
+                        "RocksDB memtables of all column families together", &C::rocksdb,
+                        std::int64_t{1} << 20U, std::int64_t{1} << 40,
+                        &RocksDbConfig::write_buffer_bytes));
     s.push_back(integer("queue.shards", "store worker threads; 0 = one per core", &C::queue, 0,
                         1024, &QueueConfig::shards));
-    s.push_back(integer("queue.capacity", "queued operations per shard (50300 above)",
-                        &C::queue, 1, 10000000, &QueueConfig::capacity));
+    s.push_back(integer("queue.capacity", "queued operations per shard (50300 above)", &C::queue, 1,
+                        10000000, &QueueConfig::capacity));
     s.push_back(integer("queue.maxBatch", "operations committed together", &C::queue, 1, 100000,
                         &QueueConfig::max_batch));
-    s.push_back(integer("queue.lingerMicros", "wait for more operations before a commit",
-                        &C::queue, 0, 1000000, &QueueConfig::linger));
+    s.push_back(integer("queue.lingerMicros", "wait for more operations before a commit", &C::queue,
+                        0, 1000000, &QueueConfig::linger));
     s.push_back(integer("queue.retryAfterSeconds", "Retry-After on 50300", &C::queue, 1, 3600,
                         &QueueConfig::retry_after));
-    s.push_back(integer("outbox.batch", "notifications handed over at once", &C::outbox, 1,
-                        100000, &OutboxConfig::batch));
+    s.push_back(integer("outbox.batch", "notifications handed over at once", &C::outbox, 1, 100000,
+                        &OutboxConfig::batch));
     s.push_back(integer("outbox.retryInitialMs", "first retry delay", &C::outbox, 1, unlimited,
                         &OutboxConfig::retry_initial));
     s.push_back(integer("outbox.retryMaxMs", "longest retry delay", &C::outbox, 1, unlimited,
@@ -207,17 +219,18 @@ const std::vector<Setting>& settings() {
                         &C::outbox, 1, unlimited / 1000, &OutboxConfig::max_age));
     s.push_back(integer("outbox.historyRetentionSeconds", "how long archived versions are kept",
                         &C::outbox, 1, unlimited / 1000, &OutboxConfig::history_retention));
-    s.push_back(text("log.level", "trace, debug, info, warn, error or off",
-                     [](C& c) -> std::string& { return c.log.level; }, false,
-                     [](const std::string& value) {
-                       static const std::vector<std::string> levels = {
-                           "trace", "debug", "info", "warn", "error", "off"};
-                       if (std::find(levels.begin(), levels.end(), value) == levels.end()) {
-                         bad_value("log.level", "must be one of trace, debug, info, warn, error, off");
-                       }
-                     }));
-    s.push_back(boolean("log.accessLog", "one JSON line per request", &C::log,
-                        &LogConfig::access_log));
+    s.push_back(text(
+        "log.level", "trace, debug, info, warn, error or off",
+        [](C& c) -> std::string& { return c.log.level; }, false,
+        [](const std::string& value) {
+          static const std::vector<std::string> levels = {"trace", "debug", "info",
+                                                          "warn",  "error", "off"};
+          if (std::find(levels.begin(), levels.end(), value) == levels.end()) {
+            bad_value("log.level", "must be one of trace, debug, info, warn, error, off");
+          }
+        }));
+    s.push_back(
+        boolean("log.accessLog", "one JSON line per request", &C::log, &LogConfig::access_log));
     return s;
   }();
   return table;
@@ -230,7 +243,8 @@ const toml::node* find_node(const toml::table& root, std::string_view path) {
 // Rejects keys nobody reads: a typo should not pass silently.
 void reject_unknown_keys(const toml::table& table, const std::string& prefix) {
   for (const auto& [key, node] : table) {
-    const std::string path = prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
+    const std::string path =
+        prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
     if (const auto* child = node.as_table()) {
       reject_unknown_keys(*child, path);
       continue;
@@ -251,8 +265,7 @@ Config load_config(const std::optional<std::string>& path) {
       root = toml::parse_file(*path);
     } catch (const toml::parse_error& error) {
       std::ostringstream message;
-      message << *path << ": " << error.description() << " at line "
-              << error.source().begin.line;
+      message << *path << ": " << error.description() << " at line " << error.source().begin.line;
       throw ConfigError(message.str());
     }
     reject_unknown_keys(root, "");

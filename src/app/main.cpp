@@ -46,10 +46,9 @@ int serve(const primesync::Config& config) {
   primesync::http::Server server(config.server, router);
   server_pointer = &server;
   server.start();
-  log_event(Level::info, "listening on " + config.server.listen.substr(
-                                               0, config.server.listen.rfind(':')) +
-                             ":" + std::to_string(server.port()) + ", data in " +
-                             config.rocksdb.path);
+  log_event(Level::info, "listening on " +
+                             config.server.listen.substr(0, config.server.listen.rfind(':')) + ":" +
+                             std::to_string(server.port()) + ", data in " + config.rocksdb.path);
   server.run();
   log_event(Level::info, "stopping: finishing queued operations");
   service.shutdown();

@@ -4,8 +4,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include <array>
 #include <simdjson.h>
+#include <array>
 
 namespace primesync::auth {
 namespace {
@@ -14,23 +14,6 @@ constexpr std::string_view base64url_alphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 constexpr std::string_view hs256_header = R"({"alg":"HS256","typ":"JWT"})";
 constexpr std::int64_t millis_per_second = 1000;
-
-std::string base64url_encode(std::string_view bytes) {
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  std::uint32_t buffer = 0;
-  int bits = 0;
-  for (unsigned char byte : bytes) {
-    buffer = (buffer << 8U) | byte;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(base64url_alphabet[(buffer >> static_cast<unsigned>(bits)) & 0x3FU]);
-    }
-  }
-  if (bits > 0) out.push_back(base64url_alphabet[(buffer << (6U - bits)) & 0x3FU]);
-  return out;
-}
 
 std::optional<std::string> base64url_decode(std::string_view text) {
   static const auto table = [] {
@@ -59,6 +42,29 @@ std::optional<std::string> base64url_decode(std::string_view text) {
   return out;
 }
 
+Failure invalid(std::string_view why) {
+  return fail(Error::token_invalid, "token: " + std::string(why));
+}
+
+}  // namespace
+
+std::string base64url_encode(std::string_view bytes) {
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (unsigned char byte : bytes) {
+    buffer = (buffer << 8U) | byte;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(base64url_alphabet[(buffer >> static_cast<unsigned>(bits)) & 0x3FU]);
+    }
+  }
+  if (bits > 0) out.push_back(base64url_alphabet[(buffer << (6U - bits)) & 0x3FU]);
+  return out;
+}
+
 std::string hmac_sha256(std::string_view secret, std::string_view message) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int length = 0;
@@ -67,12 +73,6 @@ std::string hmac_sha256(std::string_view secret, std::string_view message) {
        &length);
   return {reinterpret_cast<const char*>(digest.data()), length};
 }
-
-Failure invalid(std::string_view why) {
-  return fail(Error::token_invalid, "token: " + std::string(why));
-}
-
-}  // namespace
 
 Outcome<TokenClaims> verify_token(std::string_view token, std::string_view secret,
                                   std::chrono::seconds leeway, Millis now) {
@@ -136,8 +136,8 @@ std::string sign_token(const TokenClaims& claims, std::string_view secret, Milli
     if (c == '"' || c == '\\') payload.push_back('\\');
     payload.push_back(c);
   }
-  payload += R"(","iat":)" + std::to_string(now / millis_per_second) +
-             R"(,"exp":)" + std::to_string(claims.expires_at);
+  payload += R"(","iat":)" + std::to_string(now / millis_per_second) + R"(,"exp":)" +
+             std::to_string(claims.expires_at);
   if (claims.prime) payload += std::string(R"(,"prime":)") + (*claims.prime ? "true" : "false");
   payload += "}";
   std::string token = base64url_encode(hs256_header) + "." + base64url_encode(payload);

@@ -13,8 +13,8 @@
 namespace primesync::auth {
 
 struct TokenClaims {
-  std::string subject;        // `sub`: the user id
-  std::optional<bool> prime;  // `prime`
+  std::string subject;          // `sub`: the user id
+  std::optional<bool> prime;    // `prime`
   std::int64_t expires_at = 0;  // `exp`, seconds since the epoch
 };
 
@@ -26,5 +26,9 @@ struct TokenClaims {
 // A signed token with `sub`, `iat`, `exp` and, when given, `prime`.
 [[nodiscard]] std::string sign_token(const TokenClaims& claims, std::string_view secret,
                                      Millis now);
+
+// The pieces of a JWT, public so tests can build tokens with malformed content.
+[[nodiscard]] std::string base64url_encode(std::string_view bytes);
+[[nodiscard]] std::string hmac_sha256(std::string_view secret, std::string_view message);
 
 }  // namespace primesync::auth

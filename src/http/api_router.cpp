@@ -21,8 +21,21 @@ namespace beast_http = boost::beast::http;
 namespace {
 
 enum class Route {
-  check, upload, download, flush, get_lock, change_lock, user_info, login, logout, devices,
-  remove_device, healthz, readyz, metrics, unknown
+  check,
+  upload,
+  download,
+  flush,
+  get_lock,
+  change_lock,
+  user_info,
+  login,
+  logout,
+  devices,
+  remove_device,
+  healthz,
+  readyz,
+  metrics,
+  unknown
 };
 
 struct RouteEntry {
@@ -74,8 +87,8 @@ RouteMatch match_route(beast_http::verb method, std::string_view target) {
     path_known = true;
     if (entry.method == method) return RouteMatch{i, Error::ok, parameter};
   }
-  return RouteMatch{unknown_route_index,
-                    path_known ? Error::method_not_allowed : Error::not_found, {}};
+  return RouteMatch{
+      unknown_route_index, path_known ? Error::method_not_allowed : Error::not_found, {}};
 }
 
 // What a handled request produced, before it becomes an HTTP response.
@@ -98,14 +111,17 @@ Reply encode(const Outcome<Response>& outcome) {
   return reply;
 }
 
-Reply encode_failure(const Failure& failure) { return encode(Outcome<EmptyResponse>(failure)); }
+Reply encode_failure(const Failure& failure) {
+  return encode(Outcome<EmptyResponse>(failure));
+}
 
 // Strings of a CheckRequest that were unescaped into the parser's buffer would
 // not survive the next parse on this thread; copy them into the request's frame.
 void own_unescaped_strings(CheckRequest& request, std::string_view body,
                            std::deque<std::string>& storage) {
   auto own = [&](std::string_view& view) {
-    const bool inside = view.data() >= body.data() && view.data() + view.size() <= body.data() + body.size();
+    const bool inside =
+        view.data() >= body.data() && view.data() + view.size() <= body.data() + body.size();
     if (!inside) view = storage.emplace_back(view);
   };
   for (CheckEntry& entry : request.local_data) {
@@ -219,7 +235,8 @@ struct ApiRouter::Impl {
         std::deque<std::string> owned;
         if (parsed) own_unescaped_strings(parsed.value(), json, owned);
         co_return co_await parse_and_call<CheckResponse>(
-            std::move(parsed), [&](CheckRequest r, auto done) { s.check(caller, std::move(r), done); });
+            std::move(parsed),
+            [&](CheckRequest r, auto done) { s.check(caller, std::move(r), done); });
       }
       case Route::upload:
         co_return co_await parse_and_call<WriteResponse>(
@@ -251,9 +268,8 @@ struct ApiRouter::Impl {
         if (parameter.size() > max_identifier_bytes) {
           co_return encode_failure(fail(Error::bad_request, "instanceId: longer than 256 bytes"));
         }
-        co_return co_await call<EmptyResponse>([&](auto done) {
-          s.remove_device(caller, std::string(parameter), done);
-        });
+        co_return co_await call<EmptyResponse>(
+            [&](auto done) { s.remove_device(caller, std::string(parameter), done); });
       default:
         co_return encode_failure(fail(Error::internal));
     }
@@ -279,33 +295,51 @@ struct ApiRouter::Impl {
     metrics.render(out);
     const ServiceStats s = service.stats();
     using observe::append_metric;
-    append_metric(out, "primesync_cache_hits_total", "counter", "User state cache hits.", s.cache_hits);
-    append_metric(out, "primesync_cache_misses_total", "counter", "User state cache misses.", s.cache_misses);
-    append_metric(out, "primesync_cache_evictions_total", "counter", "Evicted cache entries.", s.cache_evictions);
+    append_metric(out, "primesync_cache_hits_total", "counter", "User state cache hits.",
+                  s.cache_hits);
+    append_metric(out, "primesync_cache_misses_total", "counter", "User state cache misses.",
+                  s.cache_misses);
+    append_metric(out, "primesync_cache_evictions_total", "counter", "Evicted cache entries.",
+                  s.cache_evictions);
     append_metric(out, "primesync_cache_bytes", "gauge", "Bytes held by the cache.", s.cache_bytes);
-    append_metric(out, "primesync_cache_entries", "gauge", "Users held by the cache.", s.cache_entries);
-    append_metric(out, "primesync_queue_depth", "gauge", "Operations waiting in the store queue.", s.queue_depth);
-    append_metric(out, "primesync_queue_rejected_total", "counter", "Operations refused with 50300: queue full.", s.queue_rejected);
-    append_metric(out, "primesync_store_batches_total", "counter", "Store commits (each one synced write).", s.batches);
-    append_metric(out, "primesync_store_batched_writes_total", "counter", "Operations committed in those batches.", s.batched_writes);
-    append_metric(out, "primesync_store_failures_total", "counter", "Failed store commits.", s.store_failures);
-    append_metric(out, "primesync_outbox_pending", "gauge", "Notifications read but not yet delivered.", s.outbox_pending);
-    append_metric(out, "primesync_notifications_delivered_total", "counter", "Notifications delivered to every notifier.", s.notifications_delivered);
-    append_metric(out, "primesync_notification_failures_total", "counter", "Failed deliveries (retried).", s.notification_failures);
-    append_metric(out, "primesync_notifications_dropped_total", "counter", "Notifications given up after the maximum age.", s.notifications_dropped);
+    append_metric(out, "primesync_cache_entries", "gauge", "Users held by the cache.",
+                  s.cache_entries);
+    append_metric(out, "primesync_queue_depth", "gauge", "Operations waiting in the store queue.",
+                  s.queue_depth);
+    append_metric(out, "primesync_queue_rejected_total", "counter",
+                  "Operations refused with 50300: queue full.", s.queue_rejected);
+    append_metric(out, "primesync_store_batches_total", "counter",
+                  "Store commits (each one synced write).", s.batches);
+    append_metric(out, "primesync_store_batched_writes_total", "counter",
+                  "Operations committed in those batches.", s.batched_writes);
+    append_metric(out, "primesync_store_failures_total", "counter", "Failed store commits.",
+                  s.store_failures);
+    append_metric(out, "primesync_outbox_pending", "gauge",
+                  "Notifications read but not yet delivered.", s.outbox_pending);
+    append_metric(out, "primesync_notifications_delivered_total", "counter",
+                  "Notifications delivered to every notifier.", s.notifications_delivered);
+    append_metric(out, "primesync_notification_failures_total", "counter",
+                  "Failed deliveries (retried).", s.notification_failures);
+    append_metric(out, "primesync_notifications_dropped_total", "counter",
+                  "Notifications given up after the maximum age.", s.notifications_dropped);
     const ServerStats h = server_stats ? server_stats() : ServerStats{};
-    append_metric(out, "primesync_connections_accepted_total", "counter", "Accepted connections.", h.connections_accepted);
-    append_metric(out, "primesync_connections_active", "gauge", "Open connections.", h.connections_active);
-    append_metric(out, "primesync_http_rejected_too_large_total", "counter", "Bodies over server.bodyLimit.", h.rejected_too_large);
-    append_metric(out, "primesync_http_read_timeouts_total", "counter", "Requests not read within server.readTimeoutMs.", h.read_timeouts);
-    append_metric(out, "primesync_http_idle_timeouts_total", "counter", "Connections closed after server.idleTimeoutMs.", h.idle_timeouts);
-    append_metric(out, "primesync_http_bad_requests_total", "counter", "Unparsable HTTP requests.", h.bad_requests);
+    append_metric(out, "primesync_connections_accepted_total", "counter", "Accepted connections.",
+                  h.connections_accepted);
+    append_metric(out, "primesync_connections_active", "gauge", "Open connections.",
+                  h.connections_active);
+    append_metric(out, "primesync_http_rejected_too_large_total", "counter",
+                  "Bodies over server.bodyLimit.", h.rejected_too_large);
+    append_metric(out, "primesync_http_read_timeouts_total", "counter",
+                  "Requests not read within server.readTimeoutMs.", h.read_timeouts);
+    append_metric(out, "primesync_http_idle_timeouts_total", "counter",
+                  "Connections closed after server.idleTimeoutMs.", h.idle_timeouts);
+    append_metric(out, "primesync_http_bad_requests_total", "counter", "Unparsable HTTP requests.",
+                  h.bad_requests);
   }
 
   // Status, headers, access log and metrics: the same for every answer.
   Response finish(Reply reply, const Request* request, std::size_t route_index,
-                  std::string_view user_id,
-                  std::chrono::steady_clock::time_point started) {
+                  std::string_view user_id, std::chrono::steady_clock::time_point started) {
     const ErrorInfo& info = error_info(reply.error);
     const int status = reply.status_override != 0 ? reply.status_override : info.http_status;
     Response response{static_cast<beast_http::status>(status), request ? request->version() : 11};
@@ -319,14 +353,16 @@ struct ApiRouter::Impl {
     if (request_id.empty()) request_id = new_request_id();
     response.set("x-onekey-request-id", request_id);
     if (reply.error == Error::unavailable || reply.error == Error::rate_limited) {
-      response.set(beast_http::field::retry_after, std::to_string(config.queue.retry_after.count()));
+      response.set(beast_http::field::retry_after,
+                   std::to_string(config.queue.retry_after.count()));
     }
     if (reply.error == Error::method_not_allowed && request != nullptr) {
       std::string allowed;
       const std::string_view path = request->target().substr(0, request->target().find('?'));
       for (const auto& entry : routes) {
         if (entry.path == path) {
-          allowed += (allowed.empty() ? "" : ", ") + std::string(beast_http::to_string(entry.method));
+          allowed +=
+              (allowed.empty() ? "" : ", ") + std::string(beast_http::to_string(entry.method));
         }
       }
       response.set(beast_http::field::allow, allowed);

@@ -16,8 +16,7 @@ namespace primesync::http {
 class ApiRouter final : public Handler {
  public:
   // `service` must outlive the router; `server_stats` feeds /metrics.
-  ApiRouter(const Config& config, SyncService& service,
-            std::function<ServerStats()> server_stats);
+  ApiRouter(const Config& config, SyncService& service, std::function<ServerStats()> server_stats);
   ~ApiRouter() override;
 
   boost::asio::awaitable<Response> handle(Request& request) override;

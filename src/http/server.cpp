@@ -134,8 +134,7 @@ void Server::Impl::bind(Context& context, const tcp::endpoint& endpoint) {
 
 asio::awaitable<void> Server::Impl::accept_loop(Context& context) {
   for (;;) {
-    auto [ec, socket] = co_await context.acceptor.async_accept(
-        asio::as_tuple(asio::use_awaitable));
+    auto [ec, socket] = co_await context.acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
     if (ec == asio::error::operation_aborted || !context.acceptor.is_open()) co_return;
     if (ec) {
       // Typically EMFILE: back off briefly instead of spinning on the error.
@@ -211,7 +210,9 @@ void Server::start() {
   if (impl_->stopping.load()) impl_->post_drains();  // stop() came first
 }
 
-unsigned short Server::port() const { return impl_->bound_port; }
+unsigned short Server::port() const {
+  return impl_->bound_port;
+}
 
 void Server::run() {
   if (!impl_->started) throw std::logic_error("Server::run called before start");
@@ -235,6 +236,8 @@ void Server::stop() {
   if (impl_->started) impl_->post_drains();
 }
 
-ServerStats Server::stats() const { return impl_->counters.snapshot(); }
+ServerStats Server::stats() const {
+  return impl_->counters.snapshot();
+}
 
 }  // namespace primesync::http

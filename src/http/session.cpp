@@ -192,8 +192,8 @@ asio::awaitable<Session::Next> Session::refuse(
     answer = environment_.handler.reject(Error::bad_request, "request header too large", partial);
   } else if (is_http_error(read_error)) {
     ServerCounters::bump(counters().bad_requests);
-    answer = environment_.handler.reject(Error::bad_request,
-                                         "malformed HTTP request: " + read_error.message(), partial);
+    answer = environment_.handler.reject(
+        Error::bad_request, "malformed HTTP request: " + read_error.message(), partial);
   } else {
     // Timeout, reset, or the socket closed by the end of the shutdown grace.
     if (read_error == beast::error::timeout) ServerCounters::bump(counters().read_timeouts);

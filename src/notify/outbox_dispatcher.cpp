@@ -20,7 +20,9 @@ OutboxDispatcher::OutboxDispatcher(const OutboxConfig& config, Store& store,
   if (notifiers_.size() > max_notifiers) throw std::invalid_argument("too many notifiers");
 }
 
-OutboxDispatcher::~OutboxDispatcher() { stop(std::chrono::milliseconds{0}); }
+OutboxDispatcher::~OutboxDispatcher() {
+  stop(std::chrono::milliseconds{0});
+}
 
 void OutboxDispatcher::start() {
   // Even with no notifier, the thread empties the outbox (delivered to nobody).

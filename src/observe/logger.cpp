@@ -19,10 +19,14 @@ bool access_log_enabled = true;
 
 spdlog::level::level_enum to_spdlog(Level level) {
   switch (level) {
-    case Level::debug: return spdlog::level::debug;
-    case Level::info: return spdlog::level::info;
-    case Level::warn: return spdlog::level::warn;
-    case Level::error: return spdlog::level::err;
+    case Level::debug:
+      return spdlog::level::debug;
+    case Level::info:
+      return spdlog::level::info;
+    case Level::warn:
+      return spdlog::level::warn;
+    case Level::error:
+      return spdlog::level::err;
   }
   return spdlog::level::info;
 }
@@ -48,15 +52,24 @@ void log_access(const AccessRecord& record) {
   line.reserve(256);
   protocol::BasicJsonWriter writer{protocol::StringSink(line)};
   writer.begin_object()
-      .key("time").integer(now_millis())
-      .key("level").string("info")
-      .key("event").string("request")
-      .key("requestId").string(record.request_id)
-      .key("user").string(record.user_id)
-      .key("method").string(record.method)
-      .key("route").string(record.route)
-      .key("status").integer(record.status)
-      .key("code").integer(record.code)
+      .key("time")
+      .integer(now_millis())
+      .key("level")
+      .string("info")
+      .key("event")
+      .string("request")
+      .key("requestId")
+      .string(record.request_id)
+      .key("user")
+      .string(record.user_id)
+      .key("method")
+      .string(record.method)
+      .key("route")
+      .string(record.route)
+      .key("status")
+      .integer(record.status)
+      .key("code")
+      .integer(record.code)
       .key("durationUs")
       .integer(std::chrono::duration_cast<std::chrono::microseconds>(record.duration).count())
       .end_object();
@@ -71,9 +84,12 @@ void log_event(Level level, std::string_view message) {
   std::string line;
   protocol::BasicJsonWriter writer{protocol::StringSink(line)};
   writer.begin_object()
-      .key("time").integer(now_millis())
-      .key("level").string(level_name)
-      .key("event").string(message)
+      .key("time")
+      .integer(now_millis())
+      .key("level")
+      .string(level_name)
+      .key("event")
+      .string(message)
       .end_object();
   logger()->log(spdlog_level, line);
 }

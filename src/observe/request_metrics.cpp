@@ -43,7 +43,8 @@ void RequestMetrics::render(std::string& out) const {
     const std::string labels = "route=\"" + route->name + "\"";
     for (std::size_t b = 0; b <= bucket_bounds.size(); ++b) {
       cumulative += route->buckets[b].load(std::memory_order_relaxed);
-      const std::string bound = b < bucket_bounds.size() ? std::to_string(bucket_bounds[b]) : "+Inf";
+      const std::string bound =
+          b < bucket_bounds.size() ? std::to_string(bucket_bounds[b]) : "+Inf";
       out += "primesync_request_duration_seconds_bucket{" + labels + ",le=\"" + bound + "\"} " +
              std::to_string(cumulative) + "\n";
     }

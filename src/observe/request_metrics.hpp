@@ -26,9 +26,9 @@ class RequestMetrics {
   void render(std::string& out) const;
 
  private:
-  static constexpr std::array<double, 14> bucket_bounds = {
-      0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
-      0.01,    0.025,  0.05,    0.1,    0.25,  1.0,    5.0};
+  static constexpr std::array<double, 14> bucket_bounds = {0.00005, 0.0001, 0.00025, 0.0005, 0.001,
+                                                           0.0025,  0.005,  0.01,    0.025,  0.05,
+                                                           0.1,     0.25,   1.0,     5.0};
   static constexpr std::size_t error_count = static_cast<std::size_t>(Error::internal) + 1;
 
   struct Route {

@@ -18,9 +18,8 @@ void apply_write_set(UserState& state, const WriteSet& writes) {
                   [&](const Device& device) { return device.instance_id == instance_id; });
   }
   for (const auto& device : writes.put_devices) {
-    auto it = std::find_if(state.devices.begin(), state.devices.end(), [&](const Device& d) {
-      return d.instance_id == device.instance_id;
-    });
+    auto it = std::find_if(state.devices.begin(), state.devices.end(),
+                           [&](const Device& d) { return d.instance_id == device.instance_id; });
     if (it != state.devices.end()) {
       *it = device;
     } else {

@@ -17,7 +17,9 @@ HistoryPruner::HistoryPruner(Store& store, std::chrono::seconds retention,
                              std::function<Millis()> now)
     : store_(store), retention_(retention), now_(std::move(now)), thread_([this] { run(); }) {}
 
-HistoryPruner::~HistoryPruner() { stop(); }
+HistoryPruner::~HistoryPruner() {
+  stop();
+}
 
 void HistoryPruner::stop() {
   {
@@ -34,8 +36,8 @@ void HistoryPruner::run() {
   while (!wake_.wait_for(lock, interval, [this] { return stopping_; })) {
     lock.unlock();
     try {
-      store_.prune_history(now_() -
-                           std::chrono::duration_cast<std::chrono::milliseconds>(retention_).count());
+      store_.prune_history(
+          now_() - std::chrono::duration_cast<std::chrono::milliseconds>(retention_).count());
     } catch (const StoreUnavailable&) {
       // The next pass tries again; a store that stays down shows in /readyz.
     }

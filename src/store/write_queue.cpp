@@ -8,8 +8,8 @@ namespace primesync {
 WriteQueue::WriteQueue(const QueueConfig& config, Store& store, UserStateCache& cache,
                        OnOutbox on_outbox)
     : config_(config), store_(store), cache_(cache), on_outbox_(std::move(on_outbox)) {
-  const unsigned count = config.shards != 0 ? config.shards
-                                            : std::max(1U, std::thread::hardware_concurrency());
+  const unsigned count =
+      config.shards != 0 ? config.shards : std::max(1U, std::thread::hardware_concurrency());
   shards_.reserve(count);
   for (unsigned i = 0; i < count; ++i) shards_.push_back(std::make_unique<Shard>());
   for (auto& shard : shards_) {
@@ -17,7 +17,9 @@ WriteQueue::WriteQueue(const QueueConfig& config, Store& store, UserStateCache& 
   }
 }
 
-WriteQueue::~WriteQueue() { stop(); }
+WriteQueue::~WriteQueue() {
+  stop();
+}
 
 bool WriteQueue::submit(std::string user_id, Plan plan, Done done) {
   Shard& shard = *shards_[std::hash<std::string>{}(user_id) % shards_.size()];

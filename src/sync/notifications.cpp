@@ -25,8 +25,7 @@ void NotificationBuilder::config_change(const UserState& state, const UserRecord
                                         std::string_view caller_instance,
                                         const std::vector<ItemPtr>& winners, Millis now,
                                         WriteSet& writes) const {
-  Notification notification =
-      start(NotificationType::config_change, state, user, caller_instance);
+  Notification notification = start(NotificationType::config_change, state, user, caller_instance);
   if (notification.devices.empty() || winners.empty()) return;
   notification.nonce = user.nonce;
   notification.server_data.emplace();

@@ -29,11 +29,10 @@ class NotificationBuilder {
                      std::string_view caller_instance, const std::vector<ItemPtr>& winners,
                      Millis now, WriteSet& writes) const;
   void config_flush(const UserState& state, const UserRecord& user,
-                    std::string_view caller_instance, const std::optional<Item>& lock,
-                    Millis now, WriteSet& writes) const;
-  void lock_change(const UserState& state, const UserRecord& user,
-                   std::string_view caller_instance, const Item& lock, Millis now,
-                   WriteSet& writes) const;
+                    std::string_view caller_instance, const std::optional<Item>& lock, Millis now,
+                    WriteSet& writes) const;
+  void lock_change(const UserState& state, const UserRecord& user, std::string_view caller_instance,
+                   const Item& lock, Millis now, WriteSet& writes) const;
 
  private:
   // The message header: recipients and user; empty recipients means "send nothing".

@@ -33,8 +33,7 @@ struct OperationContext {
 void record_caller(const UserState& state, const OperationContext& context, WriteSet& writes);
 
 [[nodiscard]] Outcome<WriteResponse> plan_upload(const UserState& state, UploadRequest request,
-                                                 const OperationContext& context,
-                                                 WriteSet& writes);
+                                                 const OperationContext& context, WriteSet& writes);
 [[nodiscard]] Outcome<WriteResponse> plan_flush(const UserState& state, FlushRequest request,
                                                 const OperationContext& context, WriteSet& writes);
 [[nodiscard]] Outcome<ChangeLockResponse> plan_change_lock(const UserState& state,
@@ -42,8 +41,7 @@ void record_caller(const UserState& state, const OperationContext& context, Writ
                                                            const OperationContext& context,
                                                            WriteSet& writes);
 [[nodiscard]] Outcome<LoginResponse> plan_login(const UserState& state,
-                                                const OperationContext& context,
-                                                WriteSet& writes);
+                                                const OperationContext& context, WriteSet& writes);
 // Forgets a device (the caller's own on logout).
 [[nodiscard]] Outcome<EmptyResponse> plan_forget_device(const UserState& state,
                                                         const std::string& instance_id,

@@ -17,8 +17,7 @@ Outcome<CheckResponse> answer_check(const UserStatePtr& state, const CheckReques
   return response;
 }
 
-Outcome<DownloadResponse> answer_download(const UserStatePtr& state,
-                                          const DownloadRequest& request,
+Outcome<DownloadResponse> answer_download(const UserStatePtr& state, const DownloadRequest& request,
                                           std::size_t max_page_size) {
   if (auto failure = check_password_gate(state->user, request.pwd_hash)) {
     return *std::move(failure);
@@ -26,17 +25,16 @@ Outcome<DownloadResponse> answer_download(const UserStatePtr& state,
   const auto& items = state->items.items();
   auto next = items.begin();
   if (request.after) {
-    next = std::upper_bound(items.begin(), items.end(), *request.after,
-                            [](const std::string& key, const ItemPtr& item) {
-                              return key < item->key;
-                            });
+    next = std::upper_bound(
+        items.begin(), items.end(), *request.after,
+        [](const std::string& key, const ItemPtr& item) { return key < item->key; });
   }
   auto selected = [&](const ItemPtr& item) { return request.include_deleted || !item->is_deleted; };
   for (std::size_t skipped = 0; next != items.end() && skipped < request.skip; ++next) {
     if (selected(*next)) ++skipped;
   }
-  const std::size_t page = request.limit == 0 ? max_page_size
-                                              : std::min(request.limit, max_page_size);
+  const std::size_t page =
+      request.limit == 0 ? max_page_size : std::min(request.limit, max_page_size);
   DownloadResponse response;
   response.nonce = state->user.nonce;
   response.pwd_hash = state->user.pwd_hash;

@@ -38,10 +38,9 @@ void record_caller(const UserState& state, const OperationContext& context, Writ
 
   const std::string& instance_id = context.caller.instance_id;
   if (instance_id.empty()) return;
-  const auto resolution =
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          context.config.limits.device_seen_resolution)
-          .count();
+  const auto resolution = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              context.config.limits.device_seen_resolution)
+                              .count();
   if (const Device* device = find_device(state, instance_id)) {
     if (context.now - device->last_seen_at >= resolution) {
       Device seen = *device;

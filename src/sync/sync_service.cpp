@@ -21,8 +21,7 @@ struct SyncService::Impl {
         environment(std::move(environment)),
         notifications(
             sync::NotificationCodec{
-                this->environment.encode_notification,
-                this->environment.notification_item_size,
+                this->environment.encode_notification, this->environment.notification_item_size,
                 [this] { return this->environment.random_hex(message_id_bytes); }},
             config.limits.max_message_bytes),
         cache(config.cache),
@@ -123,7 +122,9 @@ SyncService::SyncService(const Config& config, Store& store, std::vector<Notifie
                          ServiceEnvironment environment)
     : impl_(std::make_unique<Impl>(config, store, std::move(notifiers), std::move(environment))) {}
 
-SyncService::~SyncService() { shutdown(); }
+SyncService::~SyncService() {
+  shutdown();
+}
 
 void SyncService::check(const Caller& caller, CheckRequest request,
                         Completion<CheckResponse> done) {
@@ -193,14 +194,14 @@ void SyncService::change_lock(const Caller& caller, ChangeLockRequest request,
 }
 
 void SyncService::login(const Caller& caller, Completion<LoginResponse> done) {
-  auto plan = [](const UserState& state, const sync::OperationContext& context,
-                 WriteSet& writes) { return sync::plan_login(state, context, writes); };
+  auto plan = [](const UserState& state, const sync::OperationContext& context, WriteSet& writes) {
+    return sync::plan_login(state, context, writes);
+  };
   impl_->write<LoginResponse>(caller, false, plan, std::move(done));
 }
 
 void SyncService::logout(const Caller& caller, Completion<EmptyResponse> done) {
-  auto plan = [](const UserState& state, const sync::OperationContext& context,
-                 WriteSet& writes) {
+  auto plan = [](const UserState& state, const sync::OperationContext& context, WriteSet& writes) {
     return sync::plan_forget_device(state, context.caller.instance_id, writes);
   };
   impl_->write<EmptyResponse>(caller, false, plan, std::move(done));
@@ -208,9 +209,8 @@ void SyncService::logout(const Caller& caller, Completion<EmptyResponse> done) {
 
 void SyncService::remove_device(const Caller& caller, std::string instance_id,
                                 Completion<EmptyResponse> done) {
-  auto plan = [instance_id = std::move(instance_id)](const UserState& state,
-                                                     const sync::OperationContext&,
-                                                     WriteSet& writes) {
+  auto plan = [instance_id = std::move(instance_id)](
+                  const UserState& state, const sync::OperationContext&, WriteSet& writes) {
     return sync::plan_forget_device(state, instance_id, writes);
   };
   impl_->write<EmptyResponse>(caller, false, std::move(plan), std::move(done));
@@ -220,13 +220,15 @@ ServiceStats SyncService::stats() const {
   const auto cache = impl_->cache.stats();
   const auto queue = impl_->queue.stats();
   const auto outbox = impl_->dispatcher.stats();
-  return ServiceStats{cache.hits,       cache.misses,      cache.evictions,     cache.bytes,
-                      cache.entries,    queue.depth,       queue.rejected,      queue.batches,
-                      queue.batched_writes, queue.failures, outbox.pending,     outbox.delivered,
-                      outbox.failures,  outbox.dropped};
+  return ServiceStats{cache.hits,           cache.misses,   cache.evictions, cache.bytes,
+                      cache.entries,        queue.depth,    queue.rejected,  queue.batches,
+                      queue.batched_writes, queue.failures, outbox.pending,  outbox.delivered,
+                      outbox.failures,      outbox.dropped};
 }
 
-bool SyncService::ready() const { return impl_->store.ready(); }
+bool SyncService::ready() const {
+  return impl_->store.ready();
+}
 
 void SyncService::shutdown() {
   impl_->queue.stop();

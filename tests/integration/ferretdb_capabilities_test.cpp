@@ -21,14 +21,16 @@ namespace {
 // (when ok) expect `check` to match exactly `check_count` documents.
 struct Probe {
   const char* name;
-  const char* command;        // run on the test database
-  bool supported;             // expected: command succeeds
-  uint32_t error_code;        // expected error code when !supported (0 = any)
-  const char* check;          // filter that must match check_count docs afterwards ("" = none)
+  const char* command;  // run on the test database
+  bool supported;       // expected: command succeeds
+  uint32_t error_code;  // expected error code when !supported (0 = any)
+  const char* check;    // filter that must match check_count docs afterwards ("" = none)
   int64_t check_count;
 };
 
-std::ostream& operator<<(std::ostream& os, const Probe& p) { return os << p.name; }
+std::ostream& operator<<(std::ostream& os, const Probe& p) {
+  return os << p.name;
+}
 
 class FerretDbCaps : public MongoTest {
  protected:
@@ -49,7 +51,8 @@ class FerretDbCaps : public MongoTest {
 
   std::string dump() {
     std::string out;
-    mongoc_cursor_t* c = mongoc_collection_find_with_opts(coll_, json("{}").get(), nullptr, nullptr);
+    mongoc_cursor_t* c =
+        mongoc_collection_find_with_opts(coll_, json("{}").get(), nullptr, nullptr);
     const bson_t* doc;
     while (mongoc_cursor_next(c, &doc)) out += "  " + to_json(doc) + "\n";
     mongoc_cursor_destroy(c);
@@ -58,8 +61,8 @@ class FerretDbCaps : public MongoTest {
 
   int64_t count(const char* filter) {
     bson_error_t error;
-    const int64_t n = mongoc_collection_count_documents(coll_, json(filter).get(), nullptr,
-                                                        nullptr, nullptr, &error);
+    const int64_t n = mongoc_collection_count_documents(coll_, json(filter).get(), nullptr, nullptr,
+                                                        nullptr, &error);
     EXPECT_GE(n, 0) << error.message;
     return n;
   }
@@ -78,9 +81,9 @@ TEST_P(FerretDbProbe, AnswersAsRecorded) {
     ASSERT_TRUE(r.ok) << p.name << ": expected support, got code " << r.code << ": " << r.message
                       << "\nreply: " << r.reply;
     if (*p.check != '\0') {
-      EXPECT_EQ(count(p.check), p.check_count) << p.name << ": effect check " << p.check
-                                               << "\nreply: " << r.reply << "\ndocuments:\n"
-                                               << dump();
+      EXPECT_EQ(count(p.check), p.check_count)
+          << p.name << ": effect check " << p.check << "\nreply: " << r.reply << "\ndocuments:\n"
+          << dump();
     }
   } else {
     ASSERT_FALSE(r.ok) << p.name << ": expected an error, but it succeeded: " << r.reply;
@@ -178,7 +181,8 @@ INSTANTIATE_TEST_SUITE_P(Probes, FerretDbProbe, ::testing::ValuesIn(kProbes),
 
 // The server rejects the transaction fields of the first statement:
 // FailedToParse (9) 'insert: unknown field "startTransaction"'.
-constexpr uint32_t kTxnInsertErrorDomain = MONGOC_ERROR_QUERY;  // libmongoc's domain for server errors
+constexpr uint32_t kTxnInsertErrorDomain =
+    MONGOC_ERROR_QUERY;  // libmongoc's domain for server errors
 constexpr uint32_t kTxnInsertErrorCode = 9;
 
 // ---- multi-document transactions through the C driver --------------------
@@ -195,8 +199,8 @@ TEST_F(FerretDbCaps, TransactionsAreRefused) {
   bson_t opts = BSON_INITIALIZER;
   ASSERT_TRUE(mongoc_client_session_append(session, &opts, &error)) << error.message;
   bson_t reply;
-  const bool inserted = mongoc_collection_insert_one(coll_, json(R"({"_id": 1000})").get(), &opts,
-                                                     &reply, &error);
+  const bool inserted =
+      mongoc_collection_insert_one(coll_, json(R"({"_id": 1000})").get(), &opts, &reply, &error);
   bson_destroy(&opts);
   std::fprintf(stderr, "[capability] %-34s -> %s domain=%u code=%u %s\n", "insert_in_transaction",
                inserted ? "SUPPORTED" : "ERROR", error.domain, inserted ? 0u : error.code,
@@ -218,12 +222,16 @@ TEST_F(FerretDbCaps, TransactionsAreRefused) {
 // update that moves a document onto an existing unique key comes back as
 // InternalError (1) carrying SQLite's message, not DuplicateKey (11000).
 TEST_F(FerretDbCaps, UpdateOntoExistingUniqueKey) {
-  ASSERT_TRUE(command(R"({"createIndexes": "items", "indexes": [{"key": {"k": 1}, "name": "k_unique", "unique": true}]})").ok);
+  ASSERT_TRUE(
+      command(
+          R"({"createIndexes": "items", "indexes": [{"key": {"k": 1}, "name": "k_unique", "unique": true}]})")
+          .ok);
   const Result dup_insert = command(R"({"insert": "items", "documents": [{"_id": 4, "k": "a"}]})");
   EXPECT_FALSE(dup_insert.ok);
   EXPECT_EQ(dup_insert.code, 11000u) << dup_insert.message;
 
-  const Result r = command(R"({"update": "items", "updates": [{"q": {"_id": 2}, "u": {"$set": {"k": "a"}}}]})");
+  const Result r =
+      command(R"({"update": "items", "updates": [{"q": {"_id": 2}, "u": {"$set": {"k": "a"}}}]})");
   std::fprintf(stderr, "[capability] %-34s -> %s code=%u %s\n", "update_onto_unique_key",
                r.ok ? "SUPPORTED" : "ERROR", r.code, r.message.c_str());
   EXPECT_FALSE(r.ok) << r.reply;
@@ -248,7 +256,8 @@ std::string update_command(int first, int n) {
   std::string cmd = R"({"update": "items", "ordered": false, "updates": [)";
   for (int i = first; i < first + n; ++i) {
     if (i != first) cmd += ",";
-    cmd += R"({"q": {"_id": )" + std::to_string(i) + R"(}, "u": {"$set": {"v": 1}}, "upsert": true})";
+    cmd +=
+        R"({"q": {"_id": )" + std::to_string(i) + R"(}, "u": {"$set": {"v": 1}}, "upsert": true})";
   }
   return cmd + "]}";
 }

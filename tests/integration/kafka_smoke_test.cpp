@@ -78,7 +78,8 @@ class KafkaSmoke : public ::testing::Test {
  protected:
   void SetUp() override {
     brokers_ = brokers_or_empty();
-    if (brokers_.empty()) GTEST_SKIP() << "PRIMESYNC_TEST_KAFKA_BROKERS not set (see docs/testing.md)";
+    if (brokers_.empty())
+      GTEST_SKIP() << "PRIMESYNC_TEST_KAFKA_BROKERS not set (see docs/testing.md)";
     topic_ = "primesync-smoke-" + unique_suffix();
   }
 
@@ -86,7 +87,8 @@ class KafkaSmoke : public ::testing::Test {
     if (!topic_created_) return;
     // Best effort: delete the topic again.
     char errstr[512];
-    rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, make_conf(brokers_, {}), errstr, sizeof errstr);
+    rd_kafka_t* rk =
+        rd_kafka_new(RD_KAFKA_PRODUCER, make_conf(brokers_, {}), errstr, sizeof errstr);
     if (rk == nullptr) return;
     rd_kafka_DeleteTopic_t* del = rd_kafka_DeleteTopic_new(topic_.c_str());
     rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
@@ -99,9 +101,11 @@ class KafkaSmoke : public ::testing::Test {
 
   void create_topic() {
     char errstr[512];
-    rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, make_conf(brokers_, {}), errstr, sizeof errstr);
+    rd_kafka_t* rk =
+        rd_kafka_new(RD_KAFKA_PRODUCER, make_conf(brokers_, {}), errstr, sizeof errstr);
     ASSERT_NE(rk, nullptr) << errstr;
-    rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(topic_.c_str(), kPartitions, 1, errstr, sizeof errstr);
+    rd_kafka_NewTopic_t* nt =
+        rd_kafka_NewTopic_new(topic_.c_str(), kPartitions, 1, errstr, sizeof errstr);
     ASSERT_NE(nt, nullptr) << errstr;
     rd_kafka_AdminOptions_t* opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
     ASSERT_EQ(rd_kafka_AdminOptions_set_operation_timeout(opts, 20000, errstr, sizeof errstr),
@@ -111,7 +115,8 @@ class KafkaSmoke : public ::testing::Test {
     rd_kafka_CreateTopics(rk, &nt, 1, opts, q);
     rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 30000);
     ASSERT_NE(ev, nullptr) << "CreateTopics timed out";
-    EXPECT_EQ(rd_kafka_event_error(ev), RD_KAFKA_RESP_ERR_NO_ERROR) << rd_kafka_event_error_string(ev);
+    EXPECT_EQ(rd_kafka_event_error(ev), RD_KAFKA_RESP_ERR_NO_ERROR)
+        << rd_kafka_event_error_string(ev);
     const rd_kafka_CreateTopics_result_t* res = rd_kafka_event_CreateTopics_result(ev);
     ASSERT_NE(res, nullptr);
     size_t n = 0;
@@ -119,7 +124,9 @@ class KafkaSmoke : public ::testing::Test {
     ASSERT_EQ(n, 1u);
     EXPECT_EQ(rd_kafka_topic_result_error(topics[0]), RD_KAFKA_RESP_ERR_NO_ERROR)
         << rd_kafka_topic_result_name(topics[0]) << ": "
-        << (rd_kafka_topic_result_error_string(topics[0]) ? rd_kafka_topic_result_error_string(topics[0]) : "");
+        << (rd_kafka_topic_result_error_string(topics[0])
+                ? rd_kafka_topic_result_error_string(topics[0])
+                : "");
     topic_created_ = rd_kafka_topic_result_error(topics[0]) == RD_KAFKA_RESP_ERR_NO_ERROR;
     rd_kafka_event_destroy(ev);
     rd_kafka_queue_destroy(q);
@@ -185,11 +192,11 @@ TEST_F(KafkaSmoke, IdempotentProduceThenConsumeInOrderPerKey) {
     const std::string key = "key-" + std::to_string(i % kKeys);
     const std::string value = key + ":" + std::to_string(next_seq[key]++);
     for (;;) {
-      const rd_kafka_resp_err_t err = rd_kafka_producev(
-          producer, RD_KAFKA_V_TOPIC(topic_.c_str()),
-          RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
-          RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+      const rd_kafka_resp_err_t err =
+          rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(topic_.c_str()),
+                            RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
+                            RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
       if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         rd_kafka_poll(producer, 50);
         continue;
@@ -201,16 +208,17 @@ TEST_F(KafkaSmoke, IdempotentProduceThenConsumeInOrderPerKey) {
   }
   EXPECT_EQ(rd_kafka_flush(producer, 60000), RD_KAFKA_RESP_ERR_NO_ERROR);
   char fatal[512];
-  EXPECT_EQ(rd_kafka_fatal_error(producer, fatal, sizeof fatal), RD_KAFKA_RESP_ERR_NO_ERROR) << fatal;
+  EXPECT_EQ(rd_kafka_fatal_error(producer, fatal, sizeof fatal), RD_KAFKA_RESP_ERR_NO_ERROR)
+      << fatal;
   rd_kafka_destroy(producer);
   EXPECT_EQ(stats.ok, kMessages);
   EXPECT_EQ(stats.failed, 0) << stats.first_error;
 
   // ---- consume with a brand-new group
   const std::string group = "primesync-smoke-group-" + unique_suffix();
-  rd_kafka_conf_t* cconf = make_conf(brokers_, {{"group.id", group},
-                                                {"auto.offset.reset", "earliest"},
-                                                {"enable.auto.commit", "false"}});
+  rd_kafka_conf_t* cconf = make_conf(
+      brokers_,
+      {{"group.id", group}, {"auto.offset.reset", "earliest"}, {"enable.auto.commit", "false"}});
   rd_kafka_t* consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cconf, errstr, sizeof errstr);
   ASSERT_NE(consumer, nullptr) << errstr;
   rd_kafka_poll_set_consumer(consumer);
@@ -219,8 +227,8 @@ TEST_F(KafkaSmoke, IdempotentProduceThenConsumeInOrderPerKey) {
   ASSERT_EQ(rd_kafka_subscribe(consumer, subs), RD_KAFKA_RESP_ERR_NO_ERROR);
   rd_kafka_topic_partition_list_destroy(subs);
 
-  std::map<std::string, int> seen_seq;            // key -> next expected sequence
-  std::map<std::string, int32_t> key_partition;   // key -> partition it lives in
+  std::map<std::string, int> seen_seq;           // key -> next expected sequence
+  std::map<std::string, int32_t> key_partition;  // key -> partition it lives in
   int received = 0;
   int out_of_order = 0;
   std::string first_problem;

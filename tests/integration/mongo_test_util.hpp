@@ -9,8 +9,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <utility>
 #include <string>
+#include <utility>
 
 #include <unistd.h>
 
@@ -165,7 +165,8 @@ class MongoTest : public ::testing::Test {
       r.ok = false;
       r.code = static_cast<uint32_t>(bson_iter_as_int64(&we));
       bson_iter_t msg;
-      if (bson_iter_init(&it, &reply) && bson_iter_find_descendant(&it, "writeErrors.0.errmsg", &msg) &&
+      if (bson_iter_init(&it, &reply) &&
+          bson_iter_find_descendant(&it, "writeErrors.0.errmsg", &msg) &&
           BSON_ITER_HOLDS_UTF8(&msg)) {
         r.message = std::string("writeErrors[0]: ") + bson_iter_utf8(&msg, nullptr);
       }

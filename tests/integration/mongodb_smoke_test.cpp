@@ -48,8 +48,8 @@ class MongoSmoke : public MongoTest {
   bson_t bulk_upsert_chunk(int generation, int begin, int end) {
     bson_t reply;
     bson_error_t error;
-    mongoc_bulk_operation_t* bulk =
-        mongoc_collection_create_bulk_operation_with_opts(coll_, json(R"({"ordered": false})").get());
+    mongoc_bulk_operation_t* bulk = mongoc_collection_create_bulk_operation_with_opts(
+        coll_, json(R"({"ordered": false})").get());
     for (int i = begin; i < end; ++i) {
       char key[16];
       std::snprintf(key, sizeof key, "k%03d", i);
@@ -103,8 +103,8 @@ TEST_F(MongoSmoke, BulkUpsertInsertsThenUpdates) {
   bson_destroy(&second);
 
   bson_error_t error;
-  const int64_t total = mongoc_collection_count_documents(coll_, json("{}").get(), nullptr,
-                                                          nullptr, nullptr, &error);
+  const int64_t total =
+      mongoc_collection_count_documents(coll_, json("{}").get(), nullptr, nullptr, nullptr, &error);
   EXPECT_EQ(total, kDocs) << error.message;
   const int64_t gen2 = mongoc_collection_count_documents(coll_, json(R"({"gen": 2})").get(),
                                                          nullptr, nullptr, nullptr, &error);
@@ -150,10 +150,9 @@ TEST_F(MongoSmoke, DuplicateKeyOnUniqueIndex) {
   mongoc_bulk_operation_destroy(bulk);
 
   // Upsert does not trip the index: it matches the existing document.
-  EXPECT_TRUE(mongoc_collection_update_one(
-      coll_, json(R"({"tenant": "t1", "key": "k007"})").get(),
-      json(R"({"$set": {"value": 7007}})").get(), json(R"({"upsert": true})").get(), &reply,
-      &error))
+  EXPECT_TRUE(mongoc_collection_update_one(coll_, json(R"({"tenant": "t1", "key": "k007"})").get(),
+                                           json(R"({"$set": {"value": 7007}})").get(),
+                                           json(R"({"upsert": true})").get(), &reply, &error))
       << error.message;
   EXPECT_EQ(get_int(&reply, "matchedCount"), 1) << to_json(&reply);
   EXPECT_EQ(get_int(&reply, "upsertedCount"), 0) << to_json(&reply);
@@ -199,7 +198,8 @@ TEST_F(MongoSmoke, FindWithFilterProjectionSortSkipLimit) {
   // Sort on two keys and a batch size smaller than the result (getMore).
   cursor = mongoc_collection_find_with_opts(
       coll_, json(R"({"tenant": "t1"})").get(),
-      json(R"({"sort": {"tag": 1, "value": -1}, "batchSize": 7, "projection": {"value": 1, "tag": 1}})")
+      json(
+          R"({"sort": {"tag": 1, "value": -1}, "batchSize": 7, "projection": {"value": 1, "tag": 1}})")
           .get(),
       nullptr);
   int n = 0;
@@ -229,14 +229,14 @@ TEST_F(MongoSmoke, DeleteMany) {
 
   bson_t reply;
   bson_error_t error;
-  ASSERT_TRUE(mongoc_collection_delete_many(coll_, json(R"({"tag": 2})").get(), nullptr, &reply,
-                                            &error))
+  ASSERT_TRUE(
+      mongoc_collection_delete_many(coll_, json(R"({"tag": 2})").get(), nullptr, &reply, &error))
       << error.message;
   EXPECT_EQ(get_int(&reply, "deletedCount"), kDocs / 3) << to_json(&reply);
   bson_destroy(&reply);
 
-  const int64_t left = mongoc_collection_count_documents(coll_, json("{}").get(), nullptr,
-                                                         nullptr, nullptr, &error);
+  const int64_t left =
+      mongoc_collection_count_documents(coll_, json("{}").get(), nullptr, nullptr, nullptr, &error);
   EXPECT_EQ(left, kDocs - kDocs / 3) << error.message;
   const int64_t tag2 = mongoc_collection_count_documents(coll_, json(R"({"tag": 2})").get(),
                                                          nullptr, nullptr, nullptr, &error);

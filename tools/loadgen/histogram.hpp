@@ -14,9 +14,9 @@ namespace primesync::loadgen {
 class Histogram {
  public:
   static constexpr int kSubBits = 7;
-  static constexpr std::uint64_t kSub = 1ULL << kSubBits;        // 128
-  static constexpr std::uint64_t kLinear = 2 * kSub;             // exact below 256
-  static constexpr int kMaxExp = 42;                             // ~50 days in µs
+  static constexpr std::uint64_t kSub = 1ULL << kSubBits;  // 128
+  static constexpr std::uint64_t kLinear = 2 * kSub;       // exact below 256
+  static constexpr int kMaxExp = 42;                       // ~50 days in µs
   static constexpr std::size_t kBuckets = kLinear + (kMaxExp - kSubBits) * kSub;
 
   void record(std::uint64_t value) {

@@ -37,16 +37,17 @@
 #include <unordered_map>
 #include <vector>
 
+#include <simdjson.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
@@ -54,7 +55,6 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
-#include <simdjson.h>
 
 #include "histogram.hpp"
 #include "workload.hpp"
@@ -107,7 +107,7 @@ struct Options {
   std::vector<int> server_pids;
   bool scrape_metrics = true;
   std::string label;
-  std::string emit_check;  // write one user's in-sync check body + token and exit
+  std::string emit_check;                    // write one user's in-sync check body + token and exit
   std::uint64_t prepare_limit = 20'000'000;  // derive keys up front up to this many items
   WorkloadParams wp;
 };
@@ -168,9 +168,12 @@ Options parse_options(int argc, char** argv) {
   };
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "-h" || a == "--help") usage(0);
-    else if (a == "--seed") o.mode = Mode::kSeed;
-    else if (a == "--mix") o.mode = Mode::kMix;
+    if (a == "-h" || a == "--help")
+      usage(0);
+    else if (a == "--seed")
+      o.mode = Mode::kSeed;
+    else if (a == "--mix")
+      o.mode = Mode::kMix;
     else if (a == "--op") {
       const auto op = op_from_name(need(i));
       if (!op) usage(1);
@@ -187,47 +190,74 @@ Options parse_options(int argc, char** argv) {
       if (colon == std::string::npos) usage(1);
       o.host = url.substr(0, colon);
       o.port = url.substr(colon + 1);
-    } else if (a == "--path") o.path = need(i);
-    else if (a == "--secret") o.secret = need(i);
-    else if (a == "--connections" || a == "-c") o.connections = std::stoi(need(i));
-    else if (a == "--threads" || a == "-t") o.threads = std::stoi(need(i));
-    else if (a == "--duration" || a == "-d") { o.duration_s = std::stod(need(i)); o.duration_given = true; }
-    else if (a == "--requests" || a == "-n") o.requests = std::stoull(need(i));
-    else if (a == "--rate" || a == "-R") o.rate = std::stod(need(i));
+    } else if (a == "--path")
+      o.path = need(i);
+    else if (a == "--secret")
+      o.secret = need(i);
+    else if (a == "--connections" || a == "-c")
+      o.connections = std::stoi(need(i));
+    else if (a == "--threads" || a == "-t")
+      o.threads = std::stoi(need(i));
+    else if (a == "--duration" || a == "-d") {
+      o.duration_s = std::stod(need(i));
+      o.duration_given = true;
+    } else if (a == "--requests" || a == "-n")
+      o.requests = std::stoull(need(i));
+    else if (a == "--rate" || a == "-R")
+      o.rate = std::stod(need(i));
     else if (a == "--weights") {
       std::stringstream ss(need(i));
       std::string part;
-      for (int k = 0; k < kFlush + 1 && std::getline(ss, part, ','); ++k) o.weights[k] = std::stod(part);
-    } else if (a == "--users") o.users = static_cast<std::uint32_t>(std::stoul(need(i)));
-    else if (a == "--user-offset") o.user_offset = static_cast<std::uint32_t>(std::stoul(need(i)));
-    else if (a == "--user-prefix") o.wp.user_prefix = need(i);
-    else if (a == "--population-seed") o.wp.population_seed = std::stoull(need(i));
-    else if (a == "--heavy-fraction") o.wp.heavy_fraction = std::stod(need(i));
-    else if (a == "--items") o.wp.fixed_items = std::stoi(need(i));
+      for (int k = 0; k < kFlush + 1 && std::getline(ss, part, ','); ++k)
+        o.weights[k] = std::stod(part);
+    } else if (a == "--users")
+      o.users = static_cast<std::uint32_t>(std::stoul(need(i)));
+    else if (a == "--user-offset")
+      o.user_offset = static_cast<std::uint32_t>(std::stoul(need(i)));
+    else if (a == "--user-prefix")
+      o.wp.user_prefix = need(i);
+    else if (a == "--population-seed")
+      o.wp.population_seed = std::stoull(need(i));
+    else if (a == "--heavy-fraction")
+      o.wp.heavy_fraction = std::stod(need(i));
+    else if (a == "--items")
+      o.wp.fixed_items = std::stoi(need(i));
     else if (a == "--typical-items") {
       std::stringstream ss(need(i));
       char c1, c2;
       ss >> o.wp.typical_min >> c1 >> o.wp.typical_median >> c2 >> o.wp.typical_max;
-    } else if (a == "--heavy-items") std::tie(o.wp.heavy_min, o.wp.heavy_max) = parse_pair(need(i));
+    } else if (a == "--heavy-items")
+      std::tie(o.wp.heavy_min, o.wp.heavy_max) = parse_pair(need(i));
     else if (a == "--data-hex") {
       std::tie(o.wp.data_min, o.wp.data_max) = parse_pair(need(i));
       o.wp.custom_network_max = o.wp.data_max;
-    } else if (a == "--small-items") o.wp.data_min = o.wp.data_max = o.wp.custom_network_max = 64;
-    else if (a == "--upload-items") std::tie(o.wp.upload_min, o.wp.upload_max) = parse_pair(need(i));
-    else if (a == "--json") o.json_path = need(i);
-    else if (a == "--label") o.label = need(i);
-    else if (a == "--emit-check") o.emit_check = need(i);
-    else if (a == "--prepare-limit") o.prepare_limit = std::stoull(need(i));
-    else if (a == "--no-progress") o.progress = false;
-    else if (a == "--no-verify") o.verify = false;
-    else if (a == "--no-metrics") o.scrape_metrics = false;
+    } else if (a == "--small-items")
+      o.wp.data_min = o.wp.data_max = o.wp.custom_network_max = 64;
+    else if (a == "--upload-items")
+      std::tie(o.wp.upload_min, o.wp.upload_max) = parse_pair(need(i));
+    else if (a == "--json")
+      o.json_path = need(i);
+    else if (a == "--label")
+      o.label = need(i);
+    else if (a == "--emit-check")
+      o.emit_check = need(i);
+    else if (a == "--prepare-limit")
+      o.prepare_limit = std::stoull(need(i));
+    else if (a == "--no-progress")
+      o.progress = false;
+    else if (a == "--no-verify")
+      o.verify = false;
+    else if (a == "--no-metrics")
+      o.scrape_metrics = false;
     else if (a == "--server-pid") {
       std::stringstream ss(need(i));
       std::string part;
-      while (std::getline(ss, part, ',')) if (!part.empty()) o.server_pids.push_back(std::stoi(part));
-    }
-    else if (a == "--rng-seed") o.rng_seed = std::stoull(need(i));
-    else if (a == "--timeout") o.timeout_s = std::stod(need(i));
+      while (std::getline(ss, part, ','))
+        if (!part.empty()) o.server_pids.push_back(std::stoi(part));
+    } else if (a == "--rng-seed")
+      o.rng_seed = std::stoull(need(i));
+    else if (a == "--timeout")
+      o.timeout_s = std::stod(need(i));
     else {
       std::fprintf(stderr, "unknown option %s\n", a.c_str());
       usage(1);
@@ -350,7 +380,10 @@ struct Worker {
   double op_cdf[kOps] = {};
 
   Worker(const Options& o, const Workload& w, int idx)
-      : opt(o), wl(w), index(idx), rng(o.rng_seed * 1000003ULL + std::uint64_t(idx)),
+      : opt(o),
+        wl(w),
+        index(idx),
+        rng(o.rng_seed * 1000003ULL + std::uint64_t(idx)),
         host_header(o.host + ":" + o.port) {
     for (std::uint64_t id = o.user_offset + std::uint64_t(idx);
          id < std::uint64_t(o.user_offset) + o.users; id += std::uint64_t(o.threads))
@@ -393,7 +426,8 @@ std::string request_head(const Worker& w, const char* method, const std::string&
   if (token) head.append("\r\nX-Onekey-Request-Token: ").append(*token);
   if (instance) head.append("\r\nx-onekey-instance-id: ").append(*instance);
   if (method[0] == 'P')
-    head.append("\r\nContent-Type: application/json\r\nContent-Length: ").append(std::to_string(body_size));
+    head.append("\r\nContent-Type: application/json\r\nContent-Length: ")
+        .append(std::to_string(body_size));
   head.append("\r\n\r\n");
   return head;
 }
@@ -442,9 +476,9 @@ asio::awaitable<Exchange> exchange(Worker& w, Conn& c, const std::string& head,
       c.stream.reset();
       // The server closed an idle keep-alive connection just as we reused it:
       // retry once on a fresh connection (nothing was answered).
-      if (attempt == 0 && rn == 0 && (rec == bhttp::error::end_of_stream ||
-                                      rec == asio::error::connection_reset ||
-                                      rec == asio::error::eof))
+      if (attempt == 0 && rn == 0 &&
+          (rec == bhttp::error::end_of_stream || rec == asio::error::connection_reset ||
+           rec == asio::error::eof))
         continue;
       w.error("io:read:" + rec.message());
       co_return ex;
@@ -500,7 +534,8 @@ std::int64_t account(Worker& w, Op op, Exchange& ex, Clock::time_point t0,
   }
   w.stats.hist[op].record(static_cast<std::uint64_t>(std::max<std::int64_t>(us, 0)));
   if (op == kGet) {
-    if (ex.status == 200) ++w.stats.ok[op];
+    if (ex.status == 200)
+      ++w.stats.ok[op];
     else {
       ++w.stats.failed[op];
       w.error("http:" + std::to_string(ex.status));
@@ -514,8 +549,10 @@ std::int64_t account(Worker& w, Op op, Exchange& ex, Clock::time_point t0,
   }
   ++w.stats.failed[op];
   std::string e = "http:" + std::to_string(ex.status);
-  if (parsed.json_ok) e += "/code:" + std::to_string(parsed.code);
-  else e += "/unparsable";
+  if (parsed.json_ok)
+    e += "/code:" + std::to_string(parsed.code);
+  else
+    e += "/unparsable";
   w.error(std::string(kOpNames[op]) + ":" + e);
   return parsed.code;
 }
@@ -524,7 +561,8 @@ bool next_slot(Worker& w, Clock::time_point& intended) {
   if (w.max_slots && w.slot >= w.max_slots) return false;
   const auto now = Clock::now();
   if (w.opt.rate > 0) {
-    intended = w.start + std::chrono::nanoseconds(static_cast<std::int64_t>(double(w.slot) * w.interval_ns));
+    intended = w.start +
+               std::chrono::nanoseconds(static_cast<std::int64_t>(double(w.slot) * w.interval_ns));
     if (intended >= w.deadline) return false;
   } else {
     intended = now;
@@ -596,19 +634,37 @@ asio::awaitable<void> load_connection(Worker& w) {
     const std::int64_t now_ms = wall_ms();
     if (now_ms / 1000 >= u->token_renew_at) {
       u->token = w.wl.token(u->id, now_ms / 1000);
-      u->token_renew_at = now_ms / 1000 + std::max<std::int64_t>(1, w.wl.params().jwt_ttl_seconds - 120);
+      u->token_renew_at =
+          now_ms / 1000 + std::max<std::int64_t>(1, w.wl.params().jwt_ttl_seconds - 120);
     }
     const std::string& token = u->token;
     const std::string instance = w.wl.device_id(u->id, int(w.rng() % u->devices));
     std::string path;
     const char* method = "POST";
     switch (op) {
-      case kCheck: path = "/prime/v1/sync/check"; w.wl.check_body(*u, body); break;
-      case kUpload: path = "/prime/v1/sync/upload"; w.wl.upload_body(*u, now_ms, w.rng, body, picked); break;
-      case kDownload: path = "/prime/v1/sync/download"; w.wl.download_body(*u, body, {}); break;
-      case kGetLock: path = "/prime/v1/sync/lock"; method = "GET"; body.clear(); break;
-      case kFlush: path = "/prime/v1/sync/flush"; w.wl.flush_body(*u, now_ms, w.rng, body); break;
-      default: break;
+      case kCheck:
+        path = "/prime/v1/sync/check";
+        w.wl.check_body(*u, body);
+        break;
+      case kUpload:
+        path = "/prime/v1/sync/upload";
+        w.wl.upload_body(*u, now_ms, w.rng, body, picked);
+        break;
+      case kDownload:
+        path = "/prime/v1/sync/download";
+        w.wl.download_body(*u, body, {});
+        break;
+      case kGetLock:
+        path = "/prime/v1/sync/lock";
+        method = "GET";
+        body.clear();
+        break;
+      case kFlush:
+        path = "/prime/v1/sync/flush";
+        w.wl.flush_body(*u, now_ms, w.rng, body);
+        break;
+      default:
+        break;
     }
     ++u->inflight;
     if (op == kFlush) u->flushing = true;
@@ -647,7 +703,8 @@ asio::awaitable<void> load_connection(Worker& w) {
             simdjson::ondemand::object item;
             std::string_view key;
             std::int64_t ts = 0;
-            if (elem.get_object().get(item) || item.find_field_unordered("key").get_string().get(key))
+            if (elem.get_object().get(item) ||
+                item.find_field_unordered("key").get_string().get(key))
               continue;
             const std::string k(key);
             if (item.find_field_unordered("dataTimestamp").get_int64().get(ts)) continue;
@@ -658,7 +715,8 @@ asio::awaitable<void> load_connection(Worker& w) {
         in_sync ? ++w.stats.check_in_sync : ++w.stats.check_out_of_sync;
         break;
       }
-      default: break;
+      default:
+        break;
     }
   }
 }
@@ -785,9 +843,12 @@ std::map<std::string, double> scrape_metrics(const Options& o) {
 std::string json_escape(const std::string& s) {
   std::string o;
   for (char ch : s) {
-    if (ch == '"' || ch == '\\') o += '\\', o += ch;
-    else if (static_cast<unsigned char>(ch) < 0x20) o += ' ';
-    else o += ch;
+    if (ch == '"' || ch == '\\')
+      o += '\\', o += ch;
+    else if (static_cast<unsigned char>(ch) < 0x20)
+      o += ' ';
+    else
+      o += ch;
   }
   return o;
 }
@@ -811,13 +872,18 @@ int run(int argc, char** argv) {
   std::vector<std::unique_ptr<Worker>> workers;
   for (int t = 0; t < opt.threads; ++t) workers.push_back(std::make_unique<Worker>(opt, wl, t));
 
-  const char* mode_name = opt.mode == Mode::kSeed ? "seed" : opt.mode == Mode::kMix ? "mix" : kOpNames[opt.op];
+  const char* mode_name = opt.mode == Mode::kSeed  ? "seed"
+                          : opt.mode == Mode::kMix ? "mix"
+                                                   : kOpNames[opt.op];
   std::fprintf(stderr,
-               "loadgen: %s against %s:%s, %u users (offset %u), %d connections, %d threads, %s, %.0fs bound%s\n",
+               "loadgen: %s against %s:%s, %u users (offset %u), %d connections, %d threads, %s, "
+               "%.0fs bound%s\n",
                mode_name, opt.host.c_str(), opt.port.c_str(), opt.users, opt.user_offset,
                opt.connections, opt.threads,
-               opt.rate > 0 ? ("open loop " + std::to_string(int(opt.rate)) + " req/s").c_str() : "closed loop",
-               opt.duration_s, opt.requests ? (", " + std::to_string(opt.requests) + " requests").c_str() : "");
+               opt.rate > 0 ? ("open loop " + std::to_string(int(opt.rate)) + " req/s").c_str()
+                            : "closed loop",
+               opt.duration_s,
+               opt.requests ? (", " + std::to_string(opt.requests) + " requests").c_str() : "");
 
   // Key derivation (SHA-512 per item) is the client's one-off cost; do it before
   // the clock starts so that the generator is not the bottleneck of a run.
@@ -852,7 +918,8 @@ int run(int argc, char** argv) {
   for (int t = 0; t < opt.threads; ++t) {
     Worker& w = *workers[t];
     w.start = start;
-    w.deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(opt.duration_s));
+    w.deadline = start + std::chrono::duration_cast<Clock::duration>(
+                             std::chrono::duration<double>(opt.duration_s));
     if (opt.requests)
       w.max_slots = opt.requests / std::uint64_t(opt.threads) +
                     (std::uint64_t(t) < opt.requests % std::uint64_t(opt.threads) ? 1 : 0);
@@ -871,14 +938,18 @@ int run(int argc, char** argv) {
     std::uint64_t last = 0;
     auto last_t = Clock::now();
     std::unique_lock lock(mu);
-    while (!cv.wait_for(lock, std::chrono::duration<double>(opt.progress_every_s), [&] { return finished; })) {
+    while (!cv.wait_for(lock, std::chrono::duration<double>(opt.progress_every_s),
+                        [&] { return finished; })) {
       std::uint64_t d = 0, e = 0;
-      for (auto& w : workers) d += w->done.load(std::memory_order_relaxed), e += w->errors.load(std::memory_order_relaxed);
+      for (auto& w : workers)
+        d += w->done.load(std::memory_order_relaxed),
+            e += w->errors.load(std::memory_order_relaxed);
       const auto now = Clock::now();
       const double dt = std::chrono::duration<double>(now - last_t).count();
       std::fprintf(stderr, "  [%5.1fs] %llu requests, %.0f req/s now, %llu errors\n",
-                   std::chrono::duration<double>(now - start).count(), static_cast<unsigned long long>(d),
-                   double(d - last) / dt, static_cast<unsigned long long>(e));
+                   std::chrono::duration<double>(now - start).count(),
+                   static_cast<unsigned long long>(d), double(d - last) / dt,
+                   static_cast<unsigned long long>(e));
       last = d;
       last_t = now;
     }
@@ -909,7 +980,8 @@ int run(int argc, char** argv) {
         if (w->users[k].touched) w->verify_list.push_back(k);
       touched += w->verify_list.size();
       w->ioc.restart();
-      const int conns = std::max(1, std::min<int>(int(w->verify_list.size()), opt.connections / opt.threads));
+      const int conns =
+          std::max(1, std::min<int>(int(w->verify_list.size()), opt.connections / opt.threads));
       for (int k = 0; k < conns; ++k) spawn_guarded(*w, [&w] { return verify_connection(*w); });
     }
     if (touched) std::fprintf(stderr, "loadgen: verifying %zu touched users...\n", touched);
@@ -941,45 +1013,51 @@ int run(int argc, char** argv) {
     if (all.ok[i] + all.failed[i] == 0) continue;
     std::printf("%-10s %9llu %10.1f %9.3f %9.3f %9.3f %9.3f %9.3f %7llu\n", kOpNames[i],
                 static_cast<unsigned long long>(all.ok[i] + all.failed[i]),
-                double(all.ok[i] + all.failed[i]) / secs, h.quantile(0.5) / 1e3, h.quantile(0.9) / 1e3,
-                h.quantile(0.99) / 1e3, h.quantile(0.999) / 1e3, h.max() / 1e3,
-                static_cast<unsigned long long>(all.failed[i]));
+                double(all.ok[i] + all.failed[i]) / secs, h.quantile(0.5) / 1e3,
+                h.quantile(0.9) / 1e3, h.quantile(0.99) / 1e3, h.quantile(0.999) / 1e3,
+                h.max() / 1e3, static_cast<unsigned long long>(all.failed[i]));
   }
   for (const auto& [k, v] : all.errors)
     std::printf("  error %-40s %llu\n", k.c_str(), static_cast<unsigned long long>(v));
   if (all.check_in_sync + all.check_out_of_sync)
-    std::printf("  checks in sync: %llu of %llu\n", static_cast<unsigned long long>(all.check_in_sync),
+    std::printf("  checks in sync: %llu of %llu\n",
+                static_cast<unsigned long long>(all.check_in_sync),
                 static_cast<unsigned long long>(all.check_in_sync + all.check_out_of_sync));
   const double batches = m1["primesync_store_batches_total"] - m0["primesync_store_batches_total"];
-  const double batched = m1["primesync_store_batched_writes_total"] - m0["primesync_store_batched_writes_total"];
+  const double batched =
+      m1["primesync_store_batched_writes_total"] - m0["primesync_store_batched_writes_total"];
   if (batches > 0)
-    std::printf("  store queue: %.0f commits carrying %.0f writes (mean batch %.2f)\n", batches, batched,
-                batched / batches);
+    std::printf("  store queue: %.0f commits carrying %.0f writes (mean batch %.2f)\n", batches,
+                batched, batched / batches);
   const double hits = m1["primesync_cache_hits_total"] - m0["primesync_cache_hits_total"];
   const double misses = m1["primesync_cache_misses_total"] - m0["primesync_cache_misses_total"];
   if (hits + misses > 0)
-    std::printf("  user-state cache: %.0f hits, %.0f misses (hit ratio %.3f), %.0f MB held\n", hits, misses,
-                hits / (hits + misses), m1["primesync_cache_bytes"] / 1e6);
-  std::printf("  traffic: %.1f MB sent, %.1f MB received\n", all.bytes_sent / 1e6, all.bytes_received / 1e6);
+    std::printf("  user-state cache: %.0f hits, %.0f misses (hit ratio %.3f), %.0f MB held\n", hits,
+                misses, hits / (hits + misses), m1["primesync_cache_bytes"] / 1e6);
+  std::printf("  traffic: %.1f MB sent, %.1f MB received\n", all.bytes_sent / 1e6,
+              all.bytes_received / 1e6);
   const bool lost = all.lost_items + all.stale_items > 0;
   if (opt.verify) {
-    std::printf("  verify: %llu users, %llu acknowledged items checked, %llu missing, %llu older than acknowledged, %llu downloads failed (%.1f s) — %s\n",
-                static_cast<unsigned long long>(all.verified_users),
-                static_cast<unsigned long long>(all.verified_items),
-                static_cast<unsigned long long>(all.lost_items),
-                static_cast<unsigned long long>(all.stale_items),
-                static_cast<unsigned long long>(all.verify_failures), verify_s,
-                lost ? "LOSS" : (all.verify_failures ? "INCOMPLETE" : "OK"));
+    std::printf(
+        "  verify: %llu users, %llu acknowledged items checked, %llu missing, %llu older than "
+        "acknowledged, %llu downloads failed (%.1f s) — %s\n",
+        static_cast<unsigned long long>(all.verified_users),
+        static_cast<unsigned long long>(all.verified_items),
+        static_cast<unsigned long long>(all.lost_items),
+        static_cast<unsigned long long>(all.stale_items),
+        static_cast<unsigned long long>(all.verify_failures), verify_s,
+        lost ? "LOSS" : (all.verify_failures ? "INCOMPLETE" : "OK"));
     for (const auto& e : all.loss_examples) std::printf("    lost: %s\n", e.c_str());
   }
   std::fflush(stdout);
 
   if (!opt.json_path.empty()) {
     std::ofstream j(opt.json_path);
-    j << "{\"label\":\"" << json_escape(opt.label) << "\",\"mode\":\"" << mode_name << "\",\"target\":\""
-      << opt.host << ":" << opt.port << "\",\"connections\":" << opt.connections
-      << ",\"threads\":" << opt.threads << ",\"users\":" << opt.users << ",\"rate\":" << opt.rate
-      << ",\"seconds\":" << secs << ",\"requests\":" << total << ",\"failed\":" << total_failed
+    j << "{\"label\":\"" << json_escape(opt.label) << "\",\"mode\":\"" << mode_name
+      << "\",\"target\":\"" << opt.host << ":" << opt.port
+      << "\",\"connections\":" << opt.connections << ",\"threads\":" << opt.threads
+      << ",\"users\":" << opt.users << ",\"rate\":" << opt.rate << ",\"seconds\":" << secs
+      << ",\"requests\":" << total << ",\"failed\":" << total_failed
       << ",\"rps\":" << double(total) / secs << ",\"loadgen_cpu_cores\":" << (cpu1 - cpu0) / secs
       << ",\"server_cpu_cores\":" << (srv1 - srv0) / secs
       << ",\"server_cpu_us_per_req\":" << (total ? (srv1 - srv0) * 1e6 / double(total) : 0.0)
@@ -991,8 +1069,9 @@ int run(int argc, char** argv) {
       if (all.ok[i] + all.failed[i] == 0) continue;
       if (!first) j << ",";
       first = false;
-      j << "\"" << kOpNames[i] << "\":{\"count\":" << all.ok[i] + all.failed[i] << ",\"ok\":" << all.ok[i]
-        << ",\"failed\":" << all.failed[i] << ",\"rps\":" << double(all.ok[i] + all.failed[i]) / secs
+      j << "\"" << kOpNames[i] << "\":{\"count\":" << all.ok[i] + all.failed[i]
+        << ",\"ok\":" << all.ok[i] << ",\"failed\":" << all.failed[i]
+        << ",\"rps\":" << double(all.ok[i] + all.failed[i]) / secs
         << ",\"p50_ms\":" << h.quantile(0.5) / 1e3 << ",\"p90_ms\":" << h.quantile(0.9) / 1e3
         << ",\"p99_ms\":" << h.quantile(0.99) / 1e3 << ",\"p999_ms\":" << h.quantile(0.999) / 1e3
         << ",\"max_ms\":" << h.max() / 1e3 << ",\"mean_ms\":" << h.mean() / 1e3 << "}";
@@ -1004,15 +1083,17 @@ int run(int argc, char** argv) {
       first = false;
       j << "\"" << json_escape(k) << "\":" << v;
     }
-    j << "},\"check_in_sync\":" << all.check_in_sync << ",\"check_out_of_sync\":" << all.check_out_of_sync
+    j << "},\"check_in_sync\":" << all.check_in_sync
+      << ",\"check_out_of_sync\":" << all.check_out_of_sync
       << ",\"upload_skipped\":" << all.upload_skipped << ",\"store_batches\":" << batches
       << ",\"store_batched_writes\":" << batched
       << ",\"mean_batch\":" << (batches > 0 ? batched / batches : 0.0)
       << ",\"cache_hit_ratio\":" << (hits + misses > 0 ? hits / (hits + misses) : 0.0)
       << ",\"bytes_sent\":" << all.bytes_sent << ",\"bytes_received\":" << all.bytes_received
-      << ",\"verify\":{\"enabled\":" << (opt.verify ? "true" : "false") << ",\"users\":" << all.verified_users
-      << ",\"items\":" << all.verified_items << ",\"missing\":" << all.lost_items
-      << ",\"stale\":" << all.stale_items << ",\"download_failures\":" << all.verify_failures
+      << ",\"verify\":{\"enabled\":" << (opt.verify ? "true" : "false")
+      << ",\"users\":" << all.verified_users << ",\"items\":" << all.verified_items
+      << ",\"missing\":" << all.lost_items << ",\"stale\":" << all.stale_items
+      << ",\"download_failures\":" << all.verify_failures
       << ",\"ok\":" << (!lost && all.verify_failures == 0 ? "true" : "false") << "}}\n";
   }
   return lost ? 2 : 0;

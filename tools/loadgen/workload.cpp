@@ -21,8 +21,7 @@ std::uint64_t splitmix(std::uint64_t x) {
 }
 
 void append_base64url(std::string& out, const unsigned char* data, std::size_t n) {
-  static constexpr char kB64[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  static constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::size_t i = 0;
   for (; i + 2 < n; i += 3) {
     const std::uint32_t v = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
@@ -53,16 +52,26 @@ constexpr double kTypeWeights[] = {2.5, 8.5, 2.5, 7.5, 16.5, 10.0, 5.0, 1.0, 1.0
 
 std::string_view data_type_name(DataType t) {
   switch (t) {
-    case DataType::Wallet: return "Wallet";
-    case DataType::IndexedAccount: return "IndexedAccount";
-    case DataType::Account: return "Account";
-    case DataType::BrowserBookmark: return "BrowserBookmark";
-    case DataType::MarketWatchList: return "MarketWatchList";
-    case DataType::CustomToken: return "CustomToken";
-    case DataType::AddressBook: return "AddressBook";
-    case DataType::CustomRpc: return "CustomRpc";
-    case DataType::CustomNetwork: return "CustomNetwork";
-    case DataType::kCount: break;
+    case DataType::Wallet:
+      return "Wallet";
+    case DataType::IndexedAccount:
+      return "IndexedAccount";
+    case DataType::Account:
+      return "Account";
+    case DataType::BrowserBookmark:
+      return "BrowserBookmark";
+    case DataType::MarketWatchList:
+      return "MarketWatchList";
+    case DataType::CustomToken:
+      return "CustomToken";
+    case DataType::AddressBook:
+      return "AddressBook";
+    case DataType::CustomRpc:
+      return "CustomRpc";
+    case DataType::CustomNetwork:
+      return "CustomNetwork";
+    case DataType::kCount:
+      break;
   }
   return "Unknown";
 }
@@ -139,7 +148,8 @@ User Workload::make_user(std::uint32_t id) const {
   u.items = static_cast<std::uint16_t>(std::clamp(items, 1, 65535));
   const std::uint64_t y = h(id, 3);
   u.devices = static_cast<std::uint8_t>(
-      u.heavy ? p_.heavy_devices_min + int(y % std::uint64_t(p_.heavy_devices_max - p_.heavy_devices_min + 1))
+      u.heavy ? p_.heavy_devices_min +
+                    int(y % std::uint64_t(p_.heavy_devices_max - p_.heavy_devices_min + 1))
               : p_.typical_devices_min +
                     int(y % std::uint64_t(p_.typical_devices_max - p_.typical_devices_min + 1)));
   return u;
@@ -157,7 +167,8 @@ int Workload::item_data_len(std::uint32_t user, int index, std::uint64_t salt) c
                       ? std::max(p_.custom_network_max, p_.data_max)
                       : p_.data_max;
   const int span = std::max(0, max - p_.data_min);
-  const int len = p_.data_min + int(h(user, 5 + salt, std::uint64_t(index)) % std::uint64_t(span + 1));
+  const int len =
+      p_.data_min + int(h(user, 5 + salt, std::uint64_t(index)) % std::uint64_t(span + 1));
   return len & ~1;
 }
 

@@ -37,8 +37,16 @@ struct WorkloadParams {
 };
 
 enum class DataType : std::uint8_t {
-  Wallet, IndexedAccount, Account, BrowserBookmark, MarketWatchList, CustomToken,
-  AddressBook, CustomRpc, CustomNetwork, kCount
+  Wallet,
+  IndexedAccount,
+  Account,
+  BrowserBookmark,
+  MarketWatchList,
+  CustomToken,
+  AddressBook,
+  CustomRpc,
+  CustomNetwork,
+  kCount
 };
 std::string_view data_type_name(DataType t);
 
@@ -56,15 +64,15 @@ struct User {
   std::uint16_t items = 0;
   std::uint8_t devices = 1;
   bool heavy = false;
-  bool flushing = false;      // a flush is in flight: nothing else may start
-  std::uint16_t inflight = 0; // requests in flight
-  std::int64_t last_ts = 0;   // last dataTimestamp this client assigned
-  std::vector<Digest> keys;           // lazily derived
-  std::vector<std::int64_t> ts;       // the client's view of each item
-  std::vector<std::int64_t> acked;    // newest acknowledged timestamp per item (0: none)
-  bool touched = false;               // any acknowledged write
-  std::string token;                  // reused until shortly before it expires, like the app
-  std::int64_t token_renew_at = 0;    // seconds since the epoch
+  bool flushing = false;            // a flush is in flight: nothing else may start
+  std::uint16_t inflight = 0;       // requests in flight
+  std::int64_t last_ts = 0;         // last dataTimestamp this client assigned
+  std::vector<Digest> keys;         // lazily derived
+  std::vector<std::int64_t> ts;     // the client's view of each item
+  std::vector<std::int64_t> acked;  // newest acknowledged timestamp per item (0: none)
+  bool touched = false;             // any acknowledged write
+  std::string token;                // reused until shortly before it expires, like the app
+  std::int64_t token_renew_at = 0;  // seconds since the epoch
 };
 
 class Workload {

@@ -17,9 +17,13 @@ void append_big_endian(std::string& out, Unsigned value) {
 
 }  // namespace
 
-void ByteWriter::fixed32_be(std::uint32_t value) { append_big_endian(out_, value); }
+void ByteWriter::fixed32_be(std::uint32_t value) {
+  append_big_endian(out_, value);
+}
 
-void ByteWriter::fixed64_be(std::uint64_t value) { append_big_endian(out_, value); }
+void ByteWriter::fixed64_be(std::uint64_t value) {
+  append_big_endian(out_, value);
+}
 
 void ByteWriter::varint(std::uint64_t value) {
   while (value >= 0x80U) {
@@ -39,7 +43,9 @@ void ByteWriter::length_prefixed(std::string_view bytes) {
   raw(bytes);
 }
 
-std::uint8_t ByteReader::byte() { return static_cast<std::uint8_t>(raw(1)[0]); }
+std::uint8_t ByteReader::byte() {
+  return static_cast<std::uint8_t>(raw(1)[0]);
+}
 
 bool ByteReader::boolean() {
   const std::uint8_t value = byte();

@@ -26,7 +26,9 @@ std::string start_key(std::string_view user_id, std::size_t suffix_size) {
 
 }  // namespace
 
-std::string user_prefix(std::string_view user_id) { return start_key(user_id, 0); }
+std::string user_prefix(std::string_view user_id) {
+  return start_key(user_id, 0);
+}
 
 std::string user_row_key(std::string_view user_id, std::string_view row) {
   std::string key = start_key(user_id, row.size());

@@ -47,7 +47,9 @@ constexpr double kBloomBitsPerKey = 10;
 // Deletes per WriteBatch while pruning, so a large prune does not build one huge batch.
 constexpr std::size_t kPruneBatchRows = 1024;
 
-std::string_view view(const rocksdb::Slice& slice) noexcept { return slice.ToStringView(); }
+std::string_view view(const rocksdb::Slice& slice) noexcept {
+  return slice.ToStringView();
+}
 
 std::string encode_sequence(std::uint64_t sequence) {
   std::string bytes;
@@ -133,13 +135,13 @@ rocksdb::ColumnFamilyOptions family_options(Family family,
   return options;
 }
 
-rocksdb::DBOptions database_options() {
+rocksdb::DBOptions database_options(const RocksDbConfig& config) {
   rocksdb::DBOptions options;
   options.create_if_missing = true;
   options.create_missing_column_families = true;
   options.max_background_jobs = 2;  // the cores are shared with the request threads
   // All families share one memtable budget, instead of 2 x 64 MiB each.
-  options.db_write_buffer_size = std::size_t{256} << 20U;
+  options.db_write_buffer_size = config.write_buffer_bytes;
   // A rarely written family (locks) must not keep old WAL files alive forever.
   options.max_total_wal_size = std::uint64_t{256} << 20U;
   options.bytes_per_sync = std::uint64_t{1} << 20U;  // smooth out SST writeback
@@ -299,7 +301,7 @@ std::unique_ptr<RocksDbStore> RocksDbStore::open(const RocksDbConfig& config) {
   }
   rocksdb::DB* db = nullptr;
   const rocksdb::Status status =
-      rocksdb::DB::Open(database_options(), config.path, descriptors, &impl->handles, &db);
+      rocksdb::DB::Open(database_options(config), config.path, descriptors, &impl->handles, &db);
   impl->db.reset(db);
   impl->check(status, "open the database");
 
@@ -441,7 +443,9 @@ std::size_t RocksDbStore::prune_history(Millis older_than) {
   return pruned;
 }
 
-bool RocksDbStore::ready() { return impl_ != nullptr && impl_->db != nullptr; }
+bool RocksDbStore::ready() {
+  return impl_ != nullptr && impl_->db != nullptr;
+}
 
 RocksDbStore::Stats RocksDbStore::stats() const noexcept {
   const Impl::Counters& counters = impl_->counters;

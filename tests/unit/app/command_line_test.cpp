@@ -90,8 +90,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"TokenBadPrime", {"token", "--user", "a", "--prime", "yes"}, "--prime"},
         BadCase{"TokenBadTtl", {"token", "--user", "a", "--ttl", "0"}, "--ttl"},
         BadCase{"TokenTtlNotANumber", {"token", "--user", "a", "--ttl", "1h"}, "--ttl"},
-        BadCase{"ServeFlagInTokenCommand", {"token", "--user", "a", "--listen", "x:1"},
-                "'--listen'"},
+        BadCase{
+            "ServeFlagInTokenCommand", {"token", "--user", "a", "--listen", "x:1"}, "'--listen'"},
         BadCase{"TokenFlagWhenServing", {"--user", "alice"}, "'--user'"}),
     [](const auto& info) { return info.param.name; });
 

@@ -2,12 +2,7 @@
 // with 90002 and a message saying why.
 #include "auth/jwt.hpp"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <gtest/gtest.h>
-
-#include <array>
 
 namespace primesync::auth {
 namespace {
@@ -19,44 +14,17 @@ constexpr Millis now_ms = 1'700'000'000'000;
 constexpr std::int64_t now_s = now_ms / 1000;
 constexpr auto leeway = 60s;
 
-std::string base64url(std::string_view bytes) {
-  static constexpr char alphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  std::uint32_t buffer = 0;
-  int bits = 0;
-  for (unsigned char byte : bytes) {
-    buffer = (buffer << 8U) | byte;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(alphabet[(buffer >> static_cast<unsigned>(bits)) & 0x3FU]);
-    }
-  }
-  if (bits > 0) out.push_back(alphabet[(buffer << (6U - bits)) & 0x3FU]);
-  return out;
-}
-
-std::string hmac_sha256(std::string_view key, std::string_view message) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest.data(),
-       &length);
-  return {reinterpret_cast<const char*>(digest.data()), length};
-}
-
 // A correctly signed token over any header and payload text, so the checks after
 // the signature can be reached with malformed content.
 std::string signed_token(std::string_view header, std::string_view payload,
                          std::string_view key = secret) {
-  const std::string signed_part = base64url(header) + "." + base64url(payload);
-  return signed_part + "." + base64url(hmac_sha256(key, signed_part));
+  const std::string signed_part = base64url_encode(header) + "." + base64url_encode(payload);
+  return signed_part + "." + base64url_encode(hmac_sha256(key, signed_part));
 }
 
 std::string signed_raw(std::string_view encoded_header, std::string_view encoded_payload) {
   const std::string signed_part = std::string(encoded_header) + "." + std::string(encoded_payload);
-  return signed_part + "." + base64url(hmac_sha256(secret, signed_part));
+  return signed_part + "." + base64url_encode(hmac_sha256(secret, signed_part));
 }
 
 constexpr std::string_view hs256 = R"({"alg":"HS256","typ":"JWT"})";
@@ -70,8 +38,8 @@ Outcome<TokenClaims> verify(std::string_view token) {
 }
 
 TEST(JwtTest, SignThenVerifyRoundTrips) {
-  for (std::optional<bool> prime : {std::optional<bool>{}, std::optional<bool>{true},
-                                    std::optional<bool>{false}}) {
+  for (std::optional<bool> prime :
+       {std::optional<bool>{}, std::optional<bool>{true}, std::optional<bool>{false}}) {
     const TokenClaims claims_in{"user-1", prime, now_s + 3600};
     const auto outcome = verify(sign_token(claims_in, secret, now_ms));
     ASSERT_TRUE(outcome.ok()) << outcome.failure().message;
@@ -82,18 +50,18 @@ TEST(JwtTest, SignThenVerifyRoundTrips) {
 }
 
 TEST(JwtTest, SubjectWithQuotesSurvivesTheRoundTrip) {
-  const auto outcome = verify(sign_token({R"(we"ird\user)", std::nullopt, now_s + 60}, secret,
-                                         now_ms));
+  const auto outcome =
+      verify(sign_token({R"(we"ird\user)", std::nullopt, now_s + 60}, secret, now_ms));
   ASSERT_TRUE(outcome.ok()) << outcome.failure().message;
   EXPECT_EQ(outcome->subject, R"(we"ird\user)");
 }
 
 TEST(JwtTest, AcceptsForeignTokensWithExtraClaims) {
   // A Supabase-style token: more header fields and claims than ours.
-  const auto outcome = verify(signed_token(
-      R"({"typ":"JWT","alg":"HS256","kid":"x"})",
-      R"({"aud":"authenticated","sub":"user-1","role":"authenticated","exp":)" +
-          std::to_string(now_s + 10) + R"(,"prime":true,"nbf":null})"));
+  const auto outcome =
+      verify(signed_token(R"({"typ":"JWT","alg":"HS256","kid":"x"})",
+                          R"({"aud":"authenticated","sub":"user-1","role":"authenticated","exp":)" +
+                              std::to_string(now_s + 10) + R"(,"prime":true,"nbf":null})"));
   ASSERT_TRUE(outcome.ok()) << outcome.failure().message;
   EXPECT_EQ(outcome->prime, true);
 }
@@ -136,8 +104,8 @@ TEST_P(JwtRejectTest, AnswersTokenInvalidSayingWhy) {
 }
 
 std::string with_exp(std::int64_t exp, std::string_view extra = "") {
-  return signed_token(hs256, R"({"sub":"user-1","exp":)" + std::to_string(exp) +
-                                 std::string(extra) + "}");
+  return signed_token(hs256,
+                      R"({"sub":"user-1","exp":)" + std::to_string(exp) + std::string(extra) + "}");
 }
 
 std::string tampered_payload() {
@@ -150,15 +118,14 @@ std::string tampered_payload() {
 INSTANTIATE_TEST_SUITE_P(
     Table, JwtRejectTest,
     ::testing::Values(
-        RejectCase{"Empty", "", "missing"},
-        RejectCase{"NoDots", "abcdef", "malformed"},
+        RejectCase{"Empty", "", "missing"}, RejectCase{"NoDots", "abcdef", "malformed"},
         RejectCase{"OneDot", "abc.def", "malformed"},
-        RejectCase{"WrongSecret", signed_token(hs256, claims(""), "other-secret"),
-                   "bad signature"},
+        RejectCase{"WrongSecret", signed_token(hs256, claims(""), "other-secret"), "bad signature"},
         RejectCase{"TamperedPayload", tampered_payload(), "bad signature"},
         RejectCase{"SignatureNotBase64", signed_token(hs256, claims("")) + "!", "bad signature"},
-        RejectCase{"HeaderNotBase64", signed_raw("e30*", base64url(claims(""))), "malformed"},
-        RejectCase{"PayloadNotBase64", signed_raw(base64url(hs256), "e30*"), "malformed"},
+        RejectCase{"HeaderNotBase64", signed_raw("e30*", base64url_encode(claims(""))),
+                   "malformed"},
+        RejectCase{"PayloadNotBase64", signed_raw(base64url_encode(hs256), "e30*"), "malformed"},
         RejectCase{"HeaderNotJson", signed_token("not json", claims("")), "malformed"},
         RejectCase{"PayloadNotJson", signed_token(hs256, "not json"), "malformed"},
         RejectCase{"AlgNone", signed_token(R"({"alg":"none"})", claims("")), "HS256"},
@@ -178,8 +145,7 @@ INSTANTIATE_TEST_SUITE_P(
         RejectCase{"NotBeforeInTheFuture",
                    with_exp(now_s + 3600, R"(,"nbf":)" + std::to_string(now_s + 61)),
                    "not yet valid"},
-        RejectCase{"NotBeforeMalformed", with_exp(now_s + 3600, R"(,"nbf":"soon")"),
-                   "nbf"},
+        RejectCase{"NotBeforeMalformed", with_exp(now_s + 3600, R"(,"nbf":"soon")"), "nbf"},
         RejectCase{"PrimeString", with_exp(now_s + 3600, R"(,"prime":"true")"),
                    "prime must be a boolean"},
         RejectCase{"PrimeNumber", with_exp(now_s + 3600, R"(,"prime":1)"),
@@ -200,13 +166,13 @@ TEST_P(JwtWithinLeewayTest, Accepts) {
 
 INSTANTIATE_TEST_SUITE_P(
     Table, JwtWithinLeewayTest,
-    ::testing::Values(
-        TimeCase{"ExpiredWithinLeeway", with_exp(now_s - 30)},
-        TimeCase{"ExpiredExactlyAtLeeway", with_exp(now_s - 60)},
-        TimeCase{"NotBeforeWithinLeeway",
-                 with_exp(now_s + 3600, R"(,"nbf":)" + std::to_string(now_s + 60))},
-        TimeCase{"NotBeforeInThePast",
-                 with_exp(now_s + 3600, R"(,"nbf":)" + std::to_string(now_s - 1000))}),
+    ::testing::Values(TimeCase{"ExpiredWithinLeeway", with_exp(now_s - 30)},
+                      TimeCase{"ExpiredExactlyAtLeeway", with_exp(now_s - 60)},
+                      TimeCase{"NotBeforeWithinLeeway",
+                               with_exp(now_s + 3600, R"(,"nbf":)" + std::to_string(now_s + 60))},
+                      TimeCase{
+                          "NotBeforeInThePast",
+                          with_exp(now_s + 3600, R"(,"nbf":)" + std::to_string(now_s - 1000))}),
     [](const auto& info) { return info.param.name; });
 
 TEST(JwtTest, LeewayIsConfigurable) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include <gtest/gtest.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -20,7 +21,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
-#include <gtest/gtest.h>
 
 #include "http/handler.hpp"
 
@@ -150,9 +150,8 @@ class Client {
   error_code wait_for_close() {
     for (;;) {
       buffer_.clear();
-      const error_code ec = run([&](auto done) {
-        stream_.async_read_some(buffer_.prepare(4096), done);
-      });
+      const error_code ec =
+          run([&](auto done) { stream_.async_read_some(buffer_.prepare(4096), done); });
       if (ec) return ec;
     }
   }
@@ -237,9 +236,9 @@ TEST(ServerTest, AnswersPipelinedRequestsInOrder) {
   RunningServer running(test_config(), handler);
   Client client(running.server().port());
 
-  ASSERT_FALSE(client.write_raw(
-      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nfirst"
-      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nsecond"));
+  ASSERT_FALSE(
+      client.write_raw("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nfirst"
+                       "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nsecond"));
   EXPECT_EQ(client.receive().body(), "first");
   EXPECT_EQ(client.receive().body(), "second");
 }
@@ -352,7 +351,7 @@ TEST(ServerTest, StopLetsTheInFlightRequestFinish) {
   ASSERT_TRUE(eventually([&] { return handler.slow_entered(); }));
   running.server().stop();
   ASSERT_TRUE(eventually([&] { return connection_refused(port); }));  // no longer accepting
-  EXPECT_FALSE(running.run_returns_within(0ms));                       // still draining
+  EXPECT_FALSE(running.run_returns_within(0ms));                      // still draining
 
   handler.release_slow();
   const auto response = client.receive();

@@ -28,7 +28,6 @@ class OutboxDispatcherTest : public ::testing::Test {
     return store_.add_outbox(OutboxEntry{0, user_id, "message-for-" + user_id, clock_.now() - age});
   }
 
-
   Sequences outbox_sequences() const {
     Sequences sequences;
     for (const OutboxEntry& entry : store_.outbox()) sequences.push_back(entry.sequence);

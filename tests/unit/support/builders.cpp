@@ -11,7 +11,9 @@ Item make_tombstone(std::string key, Millis timestamp, std::string data_type) {
   return Item{std::move(key), std::move(data_type), "", timestamp, true};
 }
 
-ItemPtr share(Item item) { return std::make_shared<const Item>(std::move(item)); }
+ItemPtr share(Item item) {
+  return std::make_shared<const Item>(std::move(item));
+}
 
 Item make_lock(Millis timestamp, std::string data) {
   return Item{"lock", "Lock", std::move(data), timestamp, false};

@@ -51,9 +51,8 @@ std::size_t MemoryStore::prune_history(Millis older_than) {
   std::lock_guard lock(mutex_);
   std::size_t pruned = 0;
   for (auto& [user_id, records] : history_) {
-    pruned += std::erase_if(records, [&](const HistoryRecord& record) {
-      return record.archived_at < older_than;
-    });
+    pruned += std::erase_if(
+        records, [&](const HistoryRecord& record) { return record.archived_at < older_than; });
   }
   return pruned;
 }

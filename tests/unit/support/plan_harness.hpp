@@ -32,8 +32,7 @@ struct PlanHarness {
   FixedClock clock;
   SequentialHex ids;
   std::function<std::string(std::size_t)> random_hex = ids.function();
-  sync::NotificationBuilder notifications{notification_codec(ids),
-                                          config.limits.max_message_bytes};
+  sync::NotificationBuilder notifications{notification_codec(ids), config.limits.max_message_bytes};
   Caller caller{"u1", true, "device-A"};
 };
 

@@ -27,13 +27,13 @@ struct DownloadCase {
 class AnswerDownloadTest : public ::testing::TestWithParam<DownloadCase> {
  protected:
   // a, c, d, e live; b a tombstone.
-  const UserStatePtr state_ = UserStateBuilder("u1")
-                                  .pwd_hash("pwd")
-                                  .nonce(3)
-                                  .items({make_item("e", 1), make_item("a", 1),
-                                          make_tombstone("b", 1), make_item("d", 1),
-                                          make_item("c", 1)})
-                                  .shared();
+  const UserStatePtr state_ =
+      UserStateBuilder("u1")
+          .pwd_hash("pwd")
+          .nonce(3)
+          .items({make_item("e", 1), make_item("a", 1), make_tombstone("b", 1), make_item("d", 1),
+                  make_item("c", 1)})
+          .shared();
 };
 
 TEST_P(AnswerDownloadTest, SelectsThePage) {
@@ -63,8 +63,8 @@ INSTANTIATE_TEST_SUITE_P(
                      .expected = {"a", "b", "c", "d", "e"}},
         DownloadCase{.name = "Limit", .limit = 2, .expected = {"a", "c"}, .has_more = true},
         DownloadCase{.name = "LimitExactlyTheRest", .limit = 4, .expected = {"a", "c", "d", "e"}},
-        DownloadCase{.name = "LimitLargerThanTheRest", .limit = 50,
-                     .expected = {"a", "c", "d", "e"}},
+        DownloadCase{
+            .name = "LimitLargerThanTheRest", .limit = 50, .expected = {"a", "c", "d", "e"}},
         DownloadCase{.name = "SkipCountsSelectedItemsOnly",
                      .skip = 1,
                      .limit = 2,
@@ -81,11 +81,8 @@ INSTANTIATE_TEST_SUITE_P(
         DownloadCase{.name = "AfterAKeyNotStored", .after = "bb", .expected = {"c", "d", "e"}},
         DownloadCase{.name = "AfterThenSkip", .skip = 1, .after = "a", .expected = {"d", "e"}},
         DownloadCase{.name = "AfterTheLastKey", .after = "e", .expected = {}},
-        DownloadCase{.name = "AfterAndLimit",
-                     .limit = 1,
-                     .after = "a",
-                     .expected = {"c"},
-                     .has_more = true},
+        DownloadCase{
+            .name = "AfterAndLimit", .limit = 1, .after = "a", .expected = {"c"}, .has_more = true},
         DownloadCase{.name = "NoLimitIsCappedByThePageMaximum",
                      .max_page_size = 3,
                      .expected = {"a", "c", "d"},
@@ -95,10 +92,7 @@ INSTANTIATE_TEST_SUITE_P(
                      .max_page_size = 2,
                      .expected = {"a", "c"},
                      .has_more = true},
-        DownloadCase{.name = "LastPageHasNoMore",
-                     .limit = 1,
-                     .after = "d",
-                     .expected = {"e"}}),
+        DownloadCase{.name = "LastPageHasNoMore", .limit = 1, .after = "d", .expected = {"e"}}),
     [](const auto& info) { return info.param.name; });
 
 TEST(AnswerDownloadGateTest, WrongPwdHashIsRejected) {
@@ -114,10 +108,11 @@ TEST(AnswerDownloadGateTest, TombstoneAfterThePageIsNotMoreWithoutIncludeDeleted
   DownloadRequest request;
   request.pwd_hash = "pwd";
   request.limit = 1;
-  const auto outcome = answer_download(
-      UserStateBuilder("u1").pwd_hash("pwd").items({make_item("a", 1), make_tombstone("b", 1)})
-          .shared(),
-      request, 10);
+  const auto outcome = answer_download(UserStateBuilder("u1")
+                                           .pwd_hash("pwd")
+                                           .items({make_item("a", 1), make_tombstone("b", 1)})
+                                           .shared(),
+                                       request, 10);
   ASSERT_TRUE(outcome.ok());
   EXPECT_EQ(keys_of(outcome->server_data), Keys{"a"});
   EXPECT_FALSE(outcome->has_more);

@@ -53,7 +53,9 @@ CheckRequest make_request(const CheckCase& test_case) {
   return request;
 }
 
-Keys to_keys(const std::vector<std::string_view>& views) { return {views.begin(), views.end()}; }
+Keys to_keys(const std::vector<std::string_view>& views) {
+  return {views.begin(), views.end()};
+}
 
 class ClassifyCheckTest : public ::testing::TestWithParam<CheckCase> {};
 
@@ -112,24 +114,36 @@ INSTANTIATE_TEST_SUITE_P(
                   .only_check_types = {"Wallet"},
                   .updated = {"a"}},
         CheckCase{.name = "ClientNewerIsObsoleted",
-                  .stored = {live_a}, .client = {{"a", 11}}, .obsoleted = {"a"}},
+                  .stored = {live_a},
+                  .client = {{"a", 11}},
+                  .obsoleted = {"a"}},
         CheckCase{.name = "ClientNewerThanTombstoneIsObsoleted",
-                  .stored = {dead_a}, .client = {{"a", 11}}, .obsoleted = {"a"}},
+                  .stored = {dead_a},
+                  .client = {{"a", 11}},
+                  .obsoleted = {"a"}},
         CheckCase{.name = "ClientOlderThanLiveIsUpdated",
-                  .stored = {live_a}, .client = {{"a", 9}}, .updated = {"a"}},
+                  .stored = {live_a},
+                  .client = {{"a", 9}},
+                  .updated = {"a"}},
         CheckCase{.name = "ClientOlderThanTombstoneIsDeleted",
-                  .stored = {dead_a}, .client = {{"a", 9}}, .deleted = {"a"}},
+                  .stored = {dead_a},
+                  .client = {{"a", 9}},
+                  .deleted = {"a"}},
         CheckCase{.name = "EqualTimesLiveIsNothing", .stored = {live_a}, .client = {{"a", 10}}},
-        CheckCase{.name = "EqualTimesTombstoneIsNothing",
-                  .stored = {dead_a}, .client = {{"a", 10}}},
+        CheckCase{
+            .name = "EqualTimesTombstoneIsNothing", .stored = {dead_a}, .client = {{"a", 10}}},
         CheckCase{.name = "UnknownKeysFirstThenStoredComparisonsInKeyOrder",
                   .stored = {make_item("a", 10), make_item("c", 10)},
                   .client = {{"c", 20}, {"z", 1}, {"a", 20}, {"b", 1}},
                   .obsoleted = {"z", "b", "a", "c"}},
         CheckCase{.name = "DuplicateLargerTimestampCountsWhenLater",
-                  .stored = {live_a}, .client = {{"a", 5}, {"a", 12}}, .obsoleted = {"a"}},
+                  .stored = {live_a},
+                  .client = {{"a", 5}, {"a", 12}},
+                  .obsoleted = {"a"}},
         CheckCase{.name = "DuplicateLargerTimestampCountsWhenEarlier",
-                  .stored = {live_a}, .client = {{"a", 12}, {"a", 5}}, .obsoleted = {"a"}},
+                  .stored = {live_a},
+                  .client = {{"a", 12}, {"a", 5}},
+                  .obsoleted = {"a"}},
         CheckCase{.name = "DuplicateMissingTimestampIsSmallestWhenFirst",
                   .stored = {live_a},
                   .client = {{"a", std::nullopt}, {"a", 9}},
@@ -142,13 +156,15 @@ INSTANTIATE_TEST_SUITE_P(
                   .stored = {live_a},
                   .client = {{"a", std::nullopt}, {"a", std::nullopt}},
                   .diff = {"a"}},
-        CheckCase{.name = "DuplicateTieCountsOnce",
-                  .stored = {live_a}, .client = {{"a", 10}, {"a", 10}}},
+        CheckCase{
+            .name = "DuplicateTieCountsOnce", .stored = {live_a}, .client = {{"a", 10}, {"a", 10}}},
         CheckCase{.name = "DuplicateUnknownKeyObsoletedOnce",
                   .client = {{"x", 1}, {"x", 2}, {"y", 1}},
                   .obsoleted = {"x", "y"}},
         CheckCase{.name = "DuplicateNewerKeyObsoletedOnce",
-                  .stored = {live_a}, .client = {{"a", 11}, {"a", 12}}, .obsoleted = {"a"}}),
+                  .stored = {live_a},
+                  .client = {{"a", 11}, {"a", 12}},
+                  .obsoleted = {"a"}}),
     [](const ::testing::TestParamInfo<CheckCase>& info) { return info.param.name; });
 
 TEST(AnswerCheckTest, PasswordGateAppliesBeforeClassifying) {

@@ -114,8 +114,8 @@ TEST_F(NotificationBuilderTest, LimitForOneItemGivesOneItemPerMessage) {
   header.devices = {"device-B", "device-C"};
   header.nonce = 7;
   header.pwd_hash = "pwd";
-  const std::size_t one_item_message = protocol::encoded_notification_overhead(header) +
-                                       protocol::encoded_item_size(*winners[0]);
+  const std::size_t one_item_message =
+      protocol::encoded_notification_overhead(header) + protocol::encoded_item_size(*winners[0]);
   // Two items would need one_item_message + 1 (comma) + item bytes: one byte short of that.
   const std::size_t max_bytes = one_item_message + protocol::encoded_item_size(*winners[0]);
 

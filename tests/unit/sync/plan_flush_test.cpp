@@ -32,8 +32,8 @@ class PlanFlushTest : public ::testing::Test {
 
   Outcome<WriteResponse> flush(std::vector<Item> items, std::string pwd_hash,
                                std::optional<Item> lock, std::int64_t nonce = 0) {
-    return plan_flush(stored_, FlushRequest{std::move(items), std::move(pwd_hash), nonce,
-                                            std::move(lock)},
+    return plan_flush(stored_,
+                      FlushRequest{std::move(items), std::move(pwd_hash), nonce, std::move(lock)},
                       harness_.context(), writes_);
   }
 
@@ -65,13 +65,13 @@ TEST_P(PlanFlushRejectTest, FailsAndWritesNothing) {
   EXPECT_TRUE(writes_.empty());
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Table, PlanFlushRejectTest,
-    ::testing::Values(RejectCase{"ItemsWithoutPwdHash", "", true, 0, 90006},
-                      RejectCase{"ItemsWithoutLock", "new-pwd", false, 0, 90006},
-                      RejectCase{"ItemsWithNeither", "", false, 0, 90006},
-                      RejectCase{"NonceAhead", "new-pwd", true, 6, 90009}),
-    [](const auto& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Table, PlanFlushRejectTest,
+                         ::testing::Values(RejectCase{"ItemsWithoutPwdHash", "", true, 0, 90006},
+                                           RejectCase{"ItemsWithoutLock", "new-pwd", false, 0,
+                                                      90006},
+                                           RejectCase{"ItemsWithNeither", "", false, 0, 90006},
+                                           RejectCase{"NonceAhead", "new-pwd", true, 6, 90009}),
+                         [](const auto& info) { return info.param.name; });
 
 TEST_F(PlanFlushTest, NonceAheadFailsEvenForAnEmptyFlush) {
   const auto outcome = flush({}, "", std::nullopt, 6);

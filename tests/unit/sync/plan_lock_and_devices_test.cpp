@@ -51,9 +51,9 @@ TEST(PlanChangeLockTest, WritesLockAndPasswordAndAnswersUpdatedOne) {
 TEST(PlanChangeLockTest, AnswersUpdatedOneWhenNoLockExisted) {
   testing::PlanHarness harness;
   WriteSet writes;
-  const auto outcome = plan_change_lock(UserStateBuilder("u1").build(),
-                                        ChangeLockRequest{make_lock(1), "p"}, harness.context(),
-                                        writes);
+  const auto outcome =
+      plan_change_lock(UserStateBuilder("u1").build(), ChangeLockRequest{make_lock(1), "p"},
+                       harness.context(), writes);
   ASSERT_TRUE(outcome.ok());
   EXPECT_EQ(outcome->updated, 1U);
   EXPECT_TRUE(writes.outbox.empty()) << "no other device";
@@ -165,17 +165,25 @@ INSTANTIATE_TEST_SUITE_P(
     Table, RecordCallerDeviceTest,
     ::testing::Values(
         DeviceCase{"NoInstanceIdNoDevice", {}, "", t0, {}},
-        DeviceCase{"NewDeviceUnderTheLimit", {{"device-B", 5, 5}}, "device-A", t0,
-                   {{"device-A", t0, t0}}},
-        DeviceCase{"NewDeviceOverTheLimit", {{"device-B", 5, 5}, {"device-C", 5, 5}}, "device-A",
-                   t0, {}},
+        DeviceCase{
+            "NewDeviceUnderTheLimit", {{"device-B", 5, 5}}, "device-A", t0, {{"device-A", t0, t0}}},
+        DeviceCase{
+            "NewDeviceOverTheLimit", {{"device-B", 5, 5}, {"device-C", 5, 5}}, "device-A", t0, {}},
         DeviceCase{"KnownDeviceAtTheLimitIsRefreshed",
-                   {{"device-A", 5, t0 - minute}, {"device-C", 5, 5}}, "device-A", t0,
+                   {{"device-A", 5, t0 - minute}, {"device-C", 5, 5}},
+                   "device-A",
+                   t0,
                    {{"device-A", 5, t0}}},
-        DeviceCase{"SeenWithinTheResolutionNotWritten", {{"device-A", 5, t0 - minute + 1}},
-                   "device-A", t0, {}},
-        DeviceCase{"SeenJustAtTheResolutionWritten", {{"device-A", 5, t0 - minute}}, "device-A",
-                   t0, {{"device-A", 5, t0}}}),
+        DeviceCase{"SeenWithinTheResolutionNotWritten",
+                   {{"device-A", 5, t0 - minute + 1}},
+                   "device-A",
+                   t0,
+                   {}},
+        DeviceCase{"SeenJustAtTheResolutionWritten",
+                   {{"device-A", 5, t0 - minute}},
+                   "device-A",
+                   t0,
+                   {{"device-A", 5, t0}}}),
     [](const auto& info) { return info.param.name; });
 
 TEST_F(RecordCallerTest, FirstSightAlsoRegistersTheDevice) {

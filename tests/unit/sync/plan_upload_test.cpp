@@ -64,9 +64,9 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& info) { return info.param.name; });
 
 TEST_F(PlanUploadTest, RequestNonceAtOrBelowTheUsersPasses) {
-  EXPECT_TRUE(plan_upload(stored_, upload_of({make_item("z", 1)}, "pwd", 5), harness_.context(),
-                          writes_)
-                  .ok());
+  EXPECT_TRUE(
+      plan_upload(stored_, upload_of({make_item("z", 1)}, "pwd", 5), harness_.context(), writes_)
+          .ok());
 }
 
 TEST_F(PlanUploadTest, NothingWinningKeepsTheNonceAndWritesNothing) {
@@ -162,16 +162,18 @@ TEST_P(PlanUploadRecipientsTest, OutboxOnlyForOtherDevicesOfAPrimeUser) {
 
 INSTANTIATE_TEST_SUITE_P(
     Table, PlanUploadRecipientsTest,
-    ::testing::Values(RecipientCase{"NoDevices", {}, "device-A", true, {}},
-                      RecipientCase{"OnlyTheCaller", {"device-A"}, "device-A", true, {}},
-                      RecipientCase{"OthersOfPrimeUser", {"device-A", "device-B"}, "device-A",
-                                    true, {"device-B"}},
-                      RecipientCase{"CallerWithoutInstanceId", {"device-A", "device-B"}, "",
-                                    true, {"device-A", "device-B"}},
-                      RecipientCase{"UnregisteredCaller", {"device-B"}, "device-X", true,
-                                    {"device-B"}},
-                      RecipientCase{"NotPrime", {"device-A", "device-B"}, "device-A", false,
-                                    {}}),
+    ::testing::Values(
+        RecipientCase{"NoDevices", {}, "device-A", true, {}},
+        RecipientCase{"OnlyTheCaller", {"device-A"}, "device-A", true, {}},
+        RecipientCase{
+            "OthersOfPrimeUser", {"device-A", "device-B"}, "device-A", true, {"device-B"}},
+        RecipientCase{"CallerWithoutInstanceId",
+                      {"device-A", "device-B"},
+                      "",
+                      true,
+                      {"device-A", "device-B"}},
+        RecipientCase{"UnregisteredCaller", {"device-B"}, "device-X", true, {"device-B"}},
+        RecipientCase{"NotPrime", {"device-A", "device-B"}, "device-A", false, {}}),
     [](const auto& info) { return info.param.name; });
 
 TEST_F(PlanUploadTest, AppliedWritesLeaveTheNewestVersions) {

@@ -27,7 +27,9 @@ using Keys = std::vector<std::string>;
 
 constexpr auto delivery_deadline = 10s;
 
-int code_of(const Failure& failure) { return error_info(failure.error).code; }
+int code_of(const Failure& failure) {
+  return error_info(failure.error).code;
+}
 
 // The code an operation answers (0 on success).
 template <typename T, typename Start>
@@ -69,8 +71,7 @@ class SyncServiceTest : public ::testing::Test {
   }
 
   Outcome<UserInfoResponse> user_info(const Caller& caller) {
-    return await_outcome<UserInfoResponse>(
-        [&](auto done) { service().user_info(caller, done); });
+    return await_outcome<UserInfoResponse>([&](auto done) { service().user_info(caller, done); });
   }
 
   Outcome<LoginResponse> login(const Caller& caller) {
@@ -229,8 +230,8 @@ TEST_F(SyncServiceTest, FullQueueAnswers50300) {
   std::promise<Outcome<WriteResponse>> second;
   service().upload(device_a_, UploadRequest{{make_item("a", 1)}, "pwd", 0},
                    [&](Outcome<WriteResponse> outcome) { first.set_value(std::move(outcome)); });
-  ASSERT_TRUE(store_.wait_for_held_commit(std::chrono::duration_cast<std::chrono::milliseconds>(
-      testing::completion_deadline)));
+  ASSERT_TRUE(store_.wait_for_held_commit(
+      std::chrono::duration_cast<std::chrono::milliseconds>(testing::completion_deadline)));
   // The worker is inside the store: this one fills the queue, the next is refused.
   service().upload(device_a_, UploadRequest{{make_item("b", 1)}, "pwd", 0},
                    [&](Outcome<WriteResponse> outcome) { second.set_value(std::move(outcome)); });
@@ -274,8 +275,8 @@ TEST_F(NonPrimeServiceTest, SyncOperationsAnswer90005) {
       {"flush", code_of_outcome<WriteResponse>([&](auto done) {
          service().flush(not_prime_, FlushRequest{{}, "", 0, std::nullopt}, done);
        })},
-      {"get_lock", code_of_outcome<LockResponse>(
-                       [&](auto done) { service().get_lock(not_prime_, done); })},
+      {"get_lock",
+       code_of_outcome<LockResponse>([&](auto done) { service().get_lock(not_prime_, done); })},
       {"change_lock", code_of_outcome<ChangeLockResponse>([&](auto done) {
          service().change_lock(not_prime_, ChangeLockRequest{make_lock(1), "new"}, done);
        })}};
