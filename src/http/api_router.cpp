@@ -294,47 +294,47 @@ struct ApiRouter::Impl {
   void render_metrics(std::string& out) const {
     metrics.render(out);
     const ServiceStats s = service.stats();
-    using observe::append_metric;
-    append_metric(out, "primesync_cache_hits_total", "counter", "User state cache hits.",
-                  s.cache_hits);
-    append_metric(out, "primesync_cache_misses_total", "counter", "User state cache misses.",
-                  s.cache_misses);
-    append_metric(out, "primesync_cache_evictions_total", "counter", "Evicted cache entries.",
-                  s.cache_evictions);
-    append_metric(out, "primesync_cache_bytes", "gauge", "Bytes held by the cache.", s.cache_bytes);
-    append_metric(out, "primesync_cache_entries", "gauge", "Users held by the cache.",
-                  s.cache_entries);
-    append_metric(out, "primesync_queue_depth", "gauge", "Operations waiting in the store queue.",
-                  s.queue_depth);
-    append_metric(out, "primesync_queue_rejected_total", "counter",
-                  "Operations refused with 50300: queue full.", s.queue_rejected);
-    append_metric(out, "primesync_store_batches_total", "counter",
-                  "Store commits (each one synced write).", s.batches);
-    append_metric(out, "primesync_store_batched_writes_total", "counter",
-                  "Operations committed in those batches.", s.batched_writes);
-    append_metric(out, "primesync_store_failures_total", "counter", "Failed store commits.",
-                  s.store_failures);
-    append_metric(out, "primesync_outbox_pending", "gauge",
-                  "Notifications read but not yet delivered.", s.outbox_pending);
-    append_metric(out, "primesync_notifications_delivered_total", "counter",
-                  "Notifications delivered to every notifier.", s.notifications_delivered);
-    append_metric(out, "primesync_notification_failures_total", "counter",
-                  "Failed deliveries (retried).", s.notification_failures);
-    append_metric(out, "primesync_notifications_dropped_total", "counter",
-                  "Notifications given up after the maximum age.", s.notifications_dropped);
     const ServerStats h = server_stats ? server_stats() : ServerStats{};
-    append_metric(out, "primesync_connections_accepted_total", "counter", "Accepted connections.",
-                  h.connections_accepted);
-    append_metric(out, "primesync_connections_active", "gauge", "Open connections.",
-                  h.connections_active);
-    append_metric(out, "primesync_http_rejected_too_large_total", "counter",
-                  "Bodies over server.bodyLimit.", h.rejected_too_large);
-    append_metric(out, "primesync_http_read_timeouts_total", "counter",
-                  "Requests not read within server.readTimeoutMs.", h.read_timeouts);
-    append_metric(out, "primesync_http_idle_timeouts_total", "counter",
-                  "Connections closed after server.idleTimeoutMs.", h.idle_timeouts);
-    append_metric(out, "primesync_http_bad_requests_total", "counter", "Unparsable HTTP requests.",
-                  h.bad_requests);
+    struct Row {
+      std::string_view name, type, help;
+      std::uint64_t value;
+    };
+    const Row rows[] = {
+        {"primesync_cache_hits_total", "counter", "User state cache hits.", s.cache_hits},
+        {"primesync_cache_misses_total", "counter", "User state cache misses.", s.cache_misses},
+        {"primesync_cache_evictions_total", "counter", "Evicted cache entries.", s.cache_evictions},
+        {"primesync_cache_bytes", "gauge", "Bytes held by the cache.", s.cache_bytes},
+        {"primesync_cache_entries", "gauge", "Users held by the cache.", s.cache_entries},
+        {"primesync_queue_depth", "gauge", "Operations waiting in the store queue.", s.queue_depth},
+        {"primesync_queue_rejected_total", "counter", "Operations refused with 50300: queue full.",
+         s.queue_rejected},
+        {"primesync_store_batches_total", "counter", "Store commits (each one synced write).",
+         s.batches},
+        {"primesync_store_batched_writes_total", "counter",
+         "Operations committed in those batches.", s.batched_writes},
+        {"primesync_store_failures_total", "counter", "Failed store commits.", s.store_failures},
+        {"primesync_outbox_pending", "gauge", "Notifications read but not yet delivered.",
+         s.outbox_pending},
+        {"primesync_notifications_delivered_total", "counter",
+         "Notifications delivered to every notifier.", s.notifications_delivered},
+        {"primesync_notification_failures_total", "counter", "Failed deliveries (retried).",
+         s.notification_failures},
+        {"primesync_notifications_dropped_total", "counter",
+         "Notifications given up after the maximum age.", s.notifications_dropped},
+        {"primesync_connections_accepted_total", "counter", "Accepted connections.",
+         h.connections_accepted},
+        {"primesync_connections_active", "gauge", "Open connections.", h.connections_active},
+        {"primesync_http_rejected_too_large_total", "counter", "Bodies over server.bodyLimit.",
+         h.rejected_too_large},
+        {"primesync_http_read_timeouts_total", "counter",
+         "Requests not read within server.readTimeoutMs.", h.read_timeouts},
+        {"primesync_http_idle_timeouts_total", "counter",
+         "Connections closed after server.idleTimeoutMs.", h.idle_timeouts},
+        {"primesync_http_bad_requests_total", "counter", "Unparsable HTTP requests.",
+         h.bad_requests},
+    };
+    for (const Row& row : rows)
+      observe::append_metric(out, row.name, row.type, row.help, row.value);
   }
 
   // Status, headers, access log and metrics: the same for every answer.
