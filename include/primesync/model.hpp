@@ -2,6 +2,7 @@
 #pragma once
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -13,6 +14,13 @@ namespace primesync {
 
 // Milliseconds since the Unix epoch.
 using Millis = std::int64_t;
+
+// The wall clock in Millis (what the protocol's times and serverTime are).
+[[nodiscard]] inline Millis wall_clock_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 struct Item {
   std::string key;

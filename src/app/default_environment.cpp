@@ -30,12 +30,7 @@ std::string random_hex(std::size_t bytes) {
 
 ServiceEnvironment default_environment() {
   return ServiceEnvironment{
-      [] {
-        return std::chrono::duration_cast<std::chrono::milliseconds>(
-                   std::chrono::system_clock::now().time_since_epoch())
-            .count();
-      },
-      random_hex,
+      wall_clock_now, random_hex,
       [](const Notification& notification) { return protocol::encode_notification(notification); },
       [](const Item& item) { return protocol::encoded_item_size(item); }};
 }

@@ -19,15 +19,9 @@ constexpr int exit_usage = 2;
 constexpr int exit_failure = 1;
 constexpr std::int64_t millis_per_second = 1000;
 
-primesync::Millis now_millis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 int print_token(const primesync::Config& config, const primesync::app::TokenOptions& options) {
   primesync::app::validate_config(config);
-  const auto now = now_millis();
+  const auto now = primesync::wall_clock_now();
   primesync::auth::TokenClaims claims{options.user, options.prime,
                                       now / millis_per_second + options.ttl_seconds};
   std::cout << primesync::auth::sign_token(claims, config.auth.jwt_secret, now) << "\n";

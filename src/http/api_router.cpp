@@ -158,12 +158,6 @@ std::string_view token_of(const Request& request) {
   return {};
 }
 
-Millis wall_clock_millis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 struct ApiRouter::Impl {
@@ -190,7 +184,7 @@ struct ApiRouter::Impl {
   }
 
   Outcome<auth::TokenClaims> verify(std::string_view token) {
-    const Millis now = wall_clock_millis();
+    const Millis now = wall_clock_now();
     if (auto cached = tokens.find(token, config.auth.leeway, now)) return *std::move(cached);
     auto claims = auth::verify_token(token, config.auth.jwt_secret, config.auth.leeway, now);
     if (claims) tokens.remember(token, claims.value());

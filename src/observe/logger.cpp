@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "primesync/model.hpp"
 #include "protocol/json_writer.hpp"
 
 namespace primesync::observe {
@@ -31,12 +32,6 @@ spdlog::level::level_enum to_spdlog(Level level) {
   return spdlog::level::info;
 }
 
-std::int64_t now_millis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 void init_logging(const LogConfig& config) {
@@ -53,7 +48,7 @@ void log_access(const AccessRecord& record) {
   protocol::BasicJsonWriter writer{protocol::StringSink(line)};
   writer.begin_object()
       .key("time")
-      .integer(now_millis())
+      .integer(wall_clock_now())
       .key("level")
       .string("info")
       .key("event")
@@ -85,7 +80,7 @@ void log_event(Level level, std::string_view message) {
   protocol::BasicJsonWriter writer{protocol::StringSink(line)};
   writer.begin_object()
       .key("time")
-      .integer(now_millis())
+      .integer(wall_clock_now())
       .key("level")
       .string(level_name)
       .key("event")

@@ -156,6 +156,13 @@ struct ItemFields {
 struct GateFields {
   std::optional<std::string_view> pwd_hash;
   std::optional<std::int64_t> nonce;
+
+  // Absent pwdHash is "", absent nonce is 0 (PROTOCOL.md §3).
+  template <typename Request>
+  void apply_to(Request& request) const {
+    request.pwd_hash.assign(pwd_hash.value_or(""));
+    request.nonce = nonce.value_or(0);
+  }
 };
 
 // Reads one document. Every reader returns false after recording the failure. Numbers
@@ -517,8 +524,7 @@ class BodyReader {
     });
     if (!read_ok) return false;
     if (!has_local_data) return fail(root.field("localData"), "required");
-    request.pwd_hash.assign(gate.pwd_hash.value_or(""));
-    request.nonce = gate.nonce.value_or(0);
+    gate.apply_to(request);
     return true;
   }
 
@@ -534,8 +540,7 @@ class BodyReader {
     });
     if (!read_ok) return false;
     if (!has_local_data) return fail(root.field("localData"), "required");
-    request.pwd_hash.assign(gate.pwd_hash.value_or(""));
-    request.nonce = gate.nonce.value_or(0);
+    gate.apply_to(request);
     return true;
   }
 
@@ -579,8 +584,7 @@ class BodyReader {
       return skip_value(value, root.field(key), 0);
     });
     if (!read_ok) return false;
-    request.pwd_hash.assign(gate.pwd_hash.value_or(""));
-    request.nonce = gate.nonce.value_or(0);
+    gate.apply_to(request);
     return true;
   }
 

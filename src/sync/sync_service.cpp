@@ -73,17 +73,21 @@ struct SyncService::Impl {
       if (auto failure = prime_gate(caller, sync_path)) return done(*std::move(failure));
       return done(answer(cached));
     }
-    auto planner = [this, caller](const UserState& state, WriteSet& writes) {
-      sync::record_caller(state, context(caller), writes);
-      return std::optional<Failure>{};
-    };
     auto finish = [this, caller, sync_path, answer = std::move(answer),
                    done](Outcome<UserStatePtr> committed) mutable {
       if (!committed) return done(std::move(committed).failure());
       if (auto failure = prime_gate(caller, sync_path)) return done(*std::move(failure));
       done(answer(committed.value()));
     };
-    if (!queue.submit(caller.user_id, std::move(planner), std::move(finish))) done(overloaded());
+    if (!queue.submit(caller.user_id, record_only(caller), std::move(finish))) done(overloaded());
+  }
+
+  // A plan that records the caller and nothing else.
+  WriteQueue::Plan record_only(const Caller& caller) {
+    return [this, caller](const UserState& state, WriteSet& writes) {
+      sync::record_caller(state, context(caller), writes);
+      return std::optional<Failure>{};
+    };
   }
 
   // The cached state if the caller needs nothing recorded; when it does, the
@@ -94,12 +98,8 @@ struct SyncService::Impl {
     WriteSet writes;
     sync::record_caller(*cached, context(caller), writes);
     if (!writes.empty()) {
-      auto planner = [this, caller](const UserState& state, WriteSet& latest) {
-        sync::record_caller(state, context(caller), latest);
-        return std::optional<Failure>{};
-      };
       // Best effort: if the queue is full, the next request records it.
-      (void)queue.submit(caller.user_id, std::move(planner), [](Outcome<UserStatePtr>) {});
+      (void)queue.submit(caller.user_id, record_only(caller), [](Outcome<UserStatePtr>) {});
     }
     return cached;
   }

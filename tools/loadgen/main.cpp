@@ -598,10 +598,16 @@ User* pick_user(Worker& w, Op op) {
   return nullptr;
 }
 
-asio::awaitable<void> load_connection(Worker& w) {
+// A connection (not yet connected) to the worker's target.
+asio::awaitable<Conn> open_connection(const Worker& w) {
   Conn c;
   tcp::resolver resolver(co_await asio::this_coro::executor);
   c.endpoints = resolver.resolve(w.opt.host, w.opt.port);
+  co_return c;
+}
+
+asio::awaitable<void> load_connection(Worker& w) {
+  Conn c = co_await open_connection(w);
   simdjson::ondemand::parser parser;
   simdjson::ondemand::document doc;
   std::string body;
@@ -723,9 +729,7 @@ asio::awaitable<void> load_connection(Worker& w) {
 
 // Downloads every touched user of this worker and compares.
 asio::awaitable<void> verify_connection(Worker& w) {
-  Conn c;
-  tcp::resolver resolver(co_await asio::this_coro::executor);
-  c.endpoints = resolver.resolve(w.opt.host, w.opt.port);
+  Conn c = co_await open_connection(w);
   simdjson::ondemand::parser parser;
   simdjson::ondemand::document doc;
   std::string body;
