@@ -204,7 +204,7 @@ struct ApiRouter::Impl {
     return caller;
   }
 
-  // Parses the body with `parse` and, when it is well formed, runs `call`.
+  // Answers a shape failure, or runs `call` with the parsed request.
   template <typename Response, typename Parsed, typename Call>
   boost::asio::awaitable<Reply> parse_and_call(Outcome<Parsed> parsed, Call call) {
     if (!parsed) co_return encode_failure(parsed.failure());
