@@ -49,6 +49,11 @@ struct UserRecord {
   std::int64_t nonce = 0;
   bool is_prime = false;
   Millis created_at = 0;
+  // The store's version of the user's whole state: every commit that writes for the
+  // user raises it by one. A write set names the revision it was planned against
+  // (WriteSet::expected_revision), and the store commits it only if that is still
+  // the stored one, so instances sharing a database never overwrite each other.
+  std::uint64_t revision = 0;
 
   friend bool operator==(const UserRecord&, const UserRecord&) = default;
 };
@@ -134,9 +139,11 @@ struct OutboxEntry {
 };
 
 // Every write of one operation. A Store commits a write set atomically: all of it
-// or none of it.
+// or none of it, and only while the user's stored revision is `expected_revision`
+// (a compare-and-set); `user` is then always set and carries expected_revision + 1.
 struct WriteSet {
   std::string user_id;
+  std::uint64_t expected_revision = 0;    // the stored revision the plan saw
   std::optional<UserRecord> user;         // upsert of the user record
   std::vector<ItemPtr> put_items;         // upserts by key
   std::vector<std::string> delete_items;  // keys
@@ -151,6 +158,12 @@ struct WriteSet {
     return !user && put_items.empty() && delete_items.empty() && history.empty() && !put_lock &&
            !delete_lock && put_devices.empty() && delete_devices.empty() && outbox.empty();
   }
+};
+
+// What a Store did with one write set of a batch.
+enum class CommitStatus : std::uint8_t {
+  committed,
+  conflict,  // the stored revision was not the expected one: nothing of it was written
 };
 
 // Applies a write set to an in-memory state (what a commit does to the stored state).

@@ -21,11 +21,22 @@ class Store {
   // The user's complete stored state; `exists` false when the user was never stored.
   [[nodiscard]] virtual UserState load_user(std::string_view user_id) = 0;
 
+  // The user's stored revision (UserRecord::revision; 0 for a user never stored):
+  // a cheap way to learn whether a cached state is still the stored one.
+  [[nodiscard]] virtual std::uint64_t load_revision(std::string_view user_id) = 0;
+
   // Commits the write sets in order, each atomically and durably (it survives a
-  // crash once this returns). The batch may be committed as one unit (group
-  // commit); if this throws, none of the batch's write sets is committed.
-  // Assigns each outbox entry's sequence number, increasing across all commits.
-  virtual void commit(std::span<WriteSet> batch) = 0;
+  // crash once this returns), each only if its precondition holds: the user's
+  // stored revision equals `expected_revision` (counting the batch's earlier write
+  // sets of that user). A write set that fails it is a conflict: nothing of it is
+  // written, and every later write set of the same user in the batch is a conflict
+  // too (it was planned on top of the failed one). Returns one status per write set.
+  // If this throws, the batch may be partly committed only where the store's
+  // documented crash order lets a reload see a complete write set or none of it;
+  // the caller treats every write set of the batch as not acknowledged.
+  // Assigns each committed outbox entry's sequence number, increasing across all
+  // commits, and per user in commit order.
+  [[nodiscard]] virtual std::vector<CommitStatus> commit(std::span<WriteSet> batch) = 0;
 
   // The oldest undelivered outbox entries, in sequence order.
   [[nodiscard]] virtual std::vector<OutboxEntry> read_outbox(std::size_t max_entries) = 0;

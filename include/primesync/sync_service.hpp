@@ -52,6 +52,8 @@ struct ServiceStats {
   std::uint64_t notifications_delivered = 0;
   std::uint64_t notification_failures = 0;
   std::uint64_t notifications_dropped = 0;
+  std::uint64_t store_conflicts = 0;    // write sets another instance overtook: planned again
+  std::uint64_t conflict_failures = 0;  // operations that ran out of re-plans (50300)
 };
 
 class SyncService {

@@ -183,10 +183,12 @@ const std::vector<Setting>& settings() {
     s.push_back(integer("sync.cacheMaxBytes", "bytes the cache may hold", &C::cache, 0,
                         std::int64_t{1} << 40, &CacheConfig::max_bytes));
     s.push_back(text(
-        "sync.adapters.store", "the store: rocksdb", [](C& c) -> std::string& { return c.store; },
-        false,
+        "sync.adapters.store", "the store: rocksdb (embedded) or mongodb",
+        [](C& c) -> std::string& { return c.store; }, false,
         [](const std::string& value) {
-          if (value != "rocksdb") bad_value("sync.adapters.store", "must be rocksdb");
+          if (value != "rocksdb" && value != "mongodb") {
+            bad_value("sync.adapters.store", "must be rocksdb or mongodb");
+          }
         }));
     s.push_back(text("sync.adapters.rocksdb.path", "data directory of the embedded store",
                      [](C& c) -> std::string& { return c.rocksdb.path; }));
@@ -199,6 +201,80 @@ const std::vector<Setting>& settings() {
                         "RocksDB memtables of all column families together", &C::rocksdb,
                         std::int64_t{1} << 20U, std::int64_t{1} << 40,
                         &RocksDbConfig::write_buffer_bytes));
+    s.push_back(text(
+        "sync.adapters.mongodb.uri", "MongoDB connection string (required for mongodb)",
+        [](C& c) -> std::string& { return c.mongodb.uri; }, true));
+    s.push_back(text("sync.adapters.mongodb.database", "database of the mongodb store",
+                     [](C& c) -> std::string& { return c.mongodb.database; }, false,
+                     [](const std::string& value) {
+                       if (value.empty() || value.find_first_of("/\\. \"$") != std::string::npos) {
+                         bad_value("sync.adapters.mongodb.database",
+                                   "must be a non-empty name without / \\ . space \" $");
+                       }
+                     }));
+    s.push_back(integer("sync.adapters.mongodb.poolSize", "connections to MongoDB kept open",
+                        &C::mongodb, 1, 10000, &MongoDbConfig::pool_size));
+    s.push_back(text("sync.adapters.mongodb.writeConcern",
+                     "w of every write: majority or a number of members",
+                     [](C& c) -> std::string& { return c.mongodb.write_concern; }, false,
+                     [](const std::string& value) {
+                       const bool number = !value.empty() && value.size() < 4 &&
+                                           value.find_first_not_of("0123456789") == std::string::npos;
+                       if (value != "majority" && !number) {
+                         bad_value("sync.adapters.mongodb.writeConcern",
+                                   "must be majority or a number of members");
+                       }
+                     }));
+    s.push_back(boolean("sync.adapters.mongodb.journal",
+                        "acknowledge writes only once they are in the journal", &C::mongodb,
+                        &MongoDbConfig::journal));
+    s.push_back(integer("sync.adapters.mongodb.timeoutMs",
+                        "longest wait for one MongoDB operation (then 50300)", &C::mongodb, 1,
+                        3600000, &MongoDbConfig::timeout));
+    s.push_back(integer("sync.adapters.mongodb.connectTimeoutMs",
+                        "longest wait to open one connection", &C::mongodb, 1, 600000,
+                        &MongoDbConfig::connect_timeout));
+    s.push_back(integer("sync.adapters.mongodb.bulkStatements",
+                        "statements per bulk write command (FerretDB needs at most 50)",
+                        &C::mongodb, 1, 100000, &MongoDbConfig::bulk_statements));
+    s.push_back(text("sync.adapters.mongodb.instanceId",
+                     "this instance's name on its outbox entries; empty = host name",
+                     [](C& c) -> std::string& { return c.mongodb.instance_id; }));
+    s.push_back(integer("sync.adapters.mongodb.intentTimeoutSeconds",
+                        "an unfinished write of another instance is completed after this",
+                        &C::mongodb, 1, 86400, &MongoDbConfig::intent_timeout));
+    s.push_back(text("sync.adapters.kafka.brokers",
+                     "Kafka bootstrap servers (host:port,...); empty = no Kafka notifier",
+                     [](C& c) -> std::string& { return c.kafka.brokers; }));
+    s.push_back(text("sync.adapters.kafka.topic", "topic of the notifications",
+                     [](C& c) -> std::string& { return c.kafka.topic; }, false,
+                     [](const std::string& value) {
+                       if (value.empty() || value.size() > 249 ||
+                           value.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != std::string::npos) {
+                         bad_value("sync.adapters.kafka.topic",
+                                   "must be 1 to 249 of a-z A-Z 0-9 . _ -");
+                       }
+                     }));
+    s.push_back(text("sync.adapters.kafka.compression", "none, gzip, snappy, lz4 or zstd",
+                     [](C& c) -> std::string& { return c.kafka.compression; }, false,
+                     [](const std::string& value) {
+                       static const std::vector<std::string> codecs = {"none", "gzip", "snappy",
+                                                                       "lz4", "zstd"};
+                       if (std::find(codecs.begin(), codecs.end(), value) == codecs.end()) {
+                         bad_value("sync.adapters.kafka.compression",
+                                   "must be one of none, gzip, snappy, lz4, zstd");
+                       }
+                     }));
+    s.push_back(integer("sync.adapters.kafka.deliveryTimeoutMs",
+                        "time one delivery may take before it is retried later", &C::kafka, 1000,
+                        3600000, &KafkaConfig::delivery_timeout));
+    s.push_back(integer("sync.adapters.kafka.queueMessages",
+                        "messages the producer holds locally", &C::kafka, 1, 10000000,
+                        &KafkaConfig::queue_messages));
+    s.push_back(integer("sync.adapters.kafka.lingerMs", "time the producer gathers a batch",
+                        &C::kafka, 0, 60000, &KafkaConfig::linger));
+    s.push_back(text("sync.adapters.kafka.clientId", "client.id the broker sees",
+                     [](C& c) -> std::string& { return c.kafka.client_id; }));
     s.push_back(integer("queue.shards", "store worker threads; 0 = one per core", &C::queue, 0,
                         1024, &QueueConfig::shards));
     s.push_back(integer("queue.capacity", "queued operations per shard (50300 above)", &C::queue, 1,
@@ -207,6 +283,9 @@ const std::vector<Setting>& settings() {
                         &QueueConfig::max_batch));
     s.push_back(integer("queue.lingerMicros", "wait for more operations before a commit", &C::queue,
                         0, 1000000, &QueueConfig::linger));
+    s.push_back(integer("queue.conflictRetries",
+                        "re-plans of an operation another instance overtook (then 50300)",
+                        &C::queue, 0, 1000, &QueueConfig::conflict_retries));
     s.push_back(integer("queue.retryAfterSeconds", "Retry-After on 50300", &C::queue, 1, 3600,
                         &QueueConfig::retry_after));
     s.push_back(integer("outbox.batch", "notifications handed over at once", &C::outbox, 1, 100000,
@@ -291,6 +370,9 @@ void validate_config(const Config& config) {
   }
   if (config.outbox.retry_max < config.outbox.retry_initial) {
     bad_value("outbox.retryMaxMs", "must not be less than outbox.retryInitialMs");
+  }
+  if (config.store == "mongodb" && config.mongodb.uri.empty()) {
+    bad_value("sync.adapters.mongodb.uri", "required when sync.adapters.store is mongodb");
   }
   if (config.server.listen.rfind(':') == std::string::npos) {
     bad_value("server.listen", "expected HOST:PORT");

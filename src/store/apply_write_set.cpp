@@ -5,10 +5,12 @@
 namespace primesync {
 
 void apply_write_set(UserState& state, const WriteSet& writes) {
-  if (writes.user) {
-    state.user = *writes.user;
-    state.exists = true;
-  }
+  if (writes.empty()) return;
+  // Any write stores the user (a store writes the record with every write set).
+  if (writes.user) state.user = *writes.user;
+  state.user.user_id = writes.user_id;
+  state.user.revision = writes.expected_revision + 1;
+  state.exists = true;
   for (const auto& key : writes.delete_items) state.items.erase(key);
   for (const auto& item : writes.put_items) state.items.put(item);
   if (writes.delete_lock) state.lock.reset();

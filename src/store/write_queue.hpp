@@ -4,6 +4,13 @@
 // batch (group commit: one synced WAL write for many requests) and then
 // completes every waiting caller. One user's operations run in one shard, one
 // after the other, so a check-and-increment of the nonce needs no lock.
+//
+// Across processes sharing one database that is not enough: every write set
+// carries the revision it was planned against, and the store commits it only if
+// that is still the stored one. On a conflict the worker drops the cached state,
+// reloads the user from the store and plans the operation again (at most
+// `queue.conflictRetries` times, then 50300). An answer that writes nothing is
+// trusted only once the store confirms the revision it was planned against.
 #pragma once
 
 #include <atomic>
@@ -15,7 +22,9 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <span>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "cache/user_state_cache.hpp"
@@ -53,6 +62,8 @@ class WriteQueue {
     std::uint64_t batches = 0;
     std::uint64_t batched_writes = 0;
     std::uint64_t failures = 0;
+    std::uint64_t conflicts = 0;         // write sets the store refused: planned again
+    std::uint64_t conflict_failures = 0;  // operations that ran out of attempts (50300)
   };
   [[nodiscard]] Stats stats() const;
 
@@ -69,8 +80,21 @@ class WriteQueue {
     std::thread worker;
   };
 
+  // One user's state while a batch is planned.
+  struct Planned {
+    UserStatePtr state;      // the newest state, with this round's planned writes
+    bool confirmed = false;  // the state before this round's writes is the stored one
+  };
+
   void run_shard(Shard& shard);
   void process(std::vector<Job>& jobs);
+  // Plans and commits the jobs at `round`; returns those to plan again after a conflict.
+  std::vector<std::size_t> plan_and_commit(std::vector<Job>& jobs,
+                                           std::span<const std::size_t> round,
+                                           std::unordered_map<std::string, Planned>& latest,
+                                           std::vector<std::optional<Failure>>& outcomes,
+                                           std::vector<UserStatePtr>& answered,
+                                           bool& queued_notifications);
 
   QueueConfig config_;
   Store& store_;
@@ -83,6 +107,8 @@ class WriteQueue {
   std::atomic<std::uint64_t> batches_{0};
   std::atomic<std::uint64_t> batched_writes_{0};
   std::atomic<std::uint64_t> failures_{0};
+  std::atomic<std::uint64_t> conflicts_{0};
+  std::atomic<std::uint64_t> conflict_failures_{0};
 };
 
 }  // namespace primesync

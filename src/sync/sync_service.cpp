@@ -223,7 +223,7 @@ ServiceStats SyncService::stats() const {
   return ServiceStats{cache.hits,           cache.misses,   cache.evictions, cache.bytes,
                       cache.entries,        queue.depth,    queue.rejected,  queue.batches,
                       queue.batched_writes, queue.failures, outbox.pending,  outbox.delivered,
-                      outbox.failures,      outbox.dropped};
+                      outbox.failures,      outbox.dropped, queue.conflicts, queue.conflict_failures};
 }
 
 bool SyncService::ready() const {

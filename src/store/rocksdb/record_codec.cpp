@@ -60,6 +60,7 @@ std::string encode_user(const UserRecord& user) {
   writer.signed_varint(user.nonce);
   writer.boolean(user.is_prime);
   writer.signed_varint(user.created_at);
+  writer.varint(user.revision);
   return value;
 }
 
@@ -72,6 +73,7 @@ UserRecord decode_user(std::string_view user_id, std::string_view bytes) {
   user.nonce = reader.signed_varint();
   user.is_prime = reader.boolean();
   user.created_at = reader.signed_varint();
+  user.revision = reader.varint();
   reader.expect_end();
   return user;
 }

@@ -15,9 +15,11 @@
 #include <array>
 #include <atomic>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -162,6 +164,7 @@ struct RocksDbStore::Impl {
     std::atomic<std::uint64_t> outbox_removed{0};
     std::atomic<std::uint64_t> history_pruned{0};
     std::atomic<std::uint64_t> users_loaded{0};
+    std::atomic<std::uint64_t> conflicts{0};
   };
 
   RocksDbConfig config;
@@ -221,8 +224,9 @@ struct RocksDbStore::Impl {
   }
 
   // Appends one write set in the order apply_write_set() applies it (deletes before
-  // puts), numbering its outbox entries from `sequence` on.
-  void add_write_set(rocksdb::WriteBatch& batch, const WriteSet& writes,
+  // puts), with `user` as the user record, numbering its outbox entries from
+  // `sequence` on.
+  void add_write_set(rocksdb::WriteBatch& batch, const WriteSet& writes, const UserRecord& user,
                      std::uint64_t& sequence) const {
     const auto put = [&](Family which, std::string_view key, std::string_view value) {
       check(batch.Put(family(which), key, value), "build a write batch");
@@ -233,7 +237,7 @@ struct RocksDbStore::Impl {
     const std::string& user_id = writes.user_id;
     const std::string prefix = codec::user_prefix(user_id);
 
-    if (writes.user) put(Family::kUsers, prefix, codec::encode_user(*writes.user));
+    put(Family::kUsers, prefix, codec::encode_user(user));
     for (const std::string& key : writes.delete_items) {
       remove(Family::kItems, codec::user_row_key(user_id, key));
     }
@@ -258,6 +262,15 @@ struct RocksDbStore::Impl {
     for (const OutboxEntry& entry : writes.outbox) {
       put(Family::kOutbox, codec::outbox_key(sequence++), codec::encode_outbox(entry));
     }
+  }
+
+  // The stored user record, if any.
+  [[nodiscard]] std::optional<UserRecord> load_record(std::string_view user_id) const {
+    rocksdb::PinnableSlice value;
+    if (!get(rocksdb::ReadOptions(), Family::kUsers, codec::user_prefix(user_id), value)) {
+      return std::nullopt;
+    }
+    return codec::decode_user(user_id, view(value));
   }
 
   // One past the highest sequence ever committed: the high-water mark, or the last
@@ -343,17 +356,57 @@ UserState RocksDbStore::load_user(std::string_view user_id) {
   return state;
 }
 
-void RocksDbStore::commit(std::span<WriteSet> batch) {
+std::uint64_t RocksDbStore::load_revision(std::string_view user_id) {
+  const std::optional<UserRecord> user = impl_->load_record(user_id);
+  return user ? user->revision : 0;
+}
+
+std::vector<CommitStatus> RocksDbStore::commit(std::span<WriteSet> batch) {
   Impl& store = *impl_;
+  std::vector<CommitStatus> statuses(batch.size(), CommitStatus::committed);
+
+  // The precondition: each write set expects the revision its user has after the
+  // batch's earlier write sets. A user's first refusal refuses the rest of its sets.
+  // Every write set stores the user record, carrying the next revision.
+  struct Tracked {
+    std::optional<UserRecord> record;
+    bool refused = false;
+  };
+  std::unordered_map<std::string_view, Tracked> users;
+  std::vector<UserRecord> records(batch.size());
   std::size_t outbox_entries = 0;
-  for (const WriteSet& writes : batch) outbox_entries += writes.outbox.size();
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const WriteSet& writes = batch[i];
+    if (writes.empty()) continue;
+    auto [tracked, inserted] = users.try_emplace(writes.user_id);
+    if (inserted) tracked->second.record = store.load_record(writes.user_id);
+    Tracked& user = tracked->second;
+    const std::uint64_t stored = user.record ? user.record->revision : 0;
+    if (user.refused || stored != writes.expected_revision) {
+      user.refused = true;
+      statuses[i] = CommitStatus::conflict;
+      store.counters.conflicts.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    if (writes.user) user.record = *writes.user;
+    if (!user.record) user.record.emplace();
+    user.record->user_id = writes.user_id;
+    user.record->revision = writes.expected_revision + 1;
+    records[i] = *user.record;
+    outbox_entries += writes.outbox.size();
+  }
+  const auto committed = [&](std::size_t i) {
+    return statuses[i] == CommitStatus::committed && !batch[i].empty();
+  };
 
   const std::uint64_t first_sequence =
       outbox_entries == 0 ? 0 : store.next_sequence.fetch_add(outbox_entries);
   rocksdb::WriteBatch write_batch;
   std::uint64_t sequence = first_sequence;
-  for (const WriteSet& writes : batch) store.add_write_set(write_batch, writes, sequence);
-  if (write_batch.Count() == 0) return;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (committed(i)) store.add_write_set(write_batch, batch[i], records[i], sequence);
+  }
+  if (write_batch.Count() == 0) return statuses;
   if (outbox_entries != 0) {
     store.check(write_batch.Merge(store.family(Family::kDefault), kOutboxHighWaterKey,
                                   encode_sequence(sequence - 1)),
@@ -370,15 +423,19 @@ void RocksDbStore::commit(std::span<WriteSet> batch) {
 
   // Only a committed batch gets its sequences back; a failed one may be retried as is.
   sequence = first_sequence;
-  for (WriteSet& writes : batch) {
-    for (OutboxEntry& entry : writes.outbox) entry.sequence = sequence++;
+  std::size_t committed_sets = 0;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (!committed(i)) continue;
+    ++committed_sets;
+    for (OutboxEntry& entry : batch[i].outbox) entry.sequence = sequence++;
   }
   Impl::Counters& counters = store.counters;
   counters.commits.fetch_add(1, std::memory_order_relaxed);
-  counters.write_sets.fetch_add(batch.size(), std::memory_order_relaxed);
+  counters.write_sets.fetch_add(committed_sets, std::memory_order_relaxed);
   counters.write_batch_bytes.fetch_add(write_batch.GetDataSize(), std::memory_order_relaxed);
   if (options.sync) counters.synced_writes.fetch_add(1, std::memory_order_relaxed);
   counters.outbox_written.fetch_add(outbox_entries, std::memory_order_relaxed);
+  return statuses;
 }
 
 std::vector<OutboxEntry> RocksDbStore::read_outbox(std::size_t max_entries) {
@@ -462,6 +519,7 @@ RocksDbStore::Stats RocksDbStore::stats() const noexcept {
   stats.outbox_removed = load(counters.outbox_removed);
   stats.history_pruned = load(counters.history_pruned);
   stats.users_loaded = load(counters.users_loaded);
+  stats.conflicts = load(counters.conflicts);
   return stats;
 }
 

@@ -2,7 +2,9 @@
 // One column family per record kind (see key_codec.hpp for the key layout and
 // record_codec.hpp for the values). A commit writes every write set of its batch in
 // one WriteBatch with one (synced) WAL write, so a batch is atomic and durable
-// when commit() returns. RocksDB types stay out of this header.
+// when commit() returns. One process owns a data directory, and the service
+// serialises one user's commits, so the revision precondition is checked against
+// the stored user record without a lock. RocksDB types stay out of this header.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +32,7 @@ class RocksDbStore final : public Store {
     std::uint64_t outbox_removed = 0;     // outbox entries removed
     std::uint64_t history_pruned = 0;     // history records deleted by prune_history()
     std::uint64_t users_loaded = 0;       // load_user() calls
+    std::uint64_t conflicts = 0;          // write sets refused by their precondition
   };
 
   // Opens (creating if missing) the store in config.path. Throws StoreUnavailable,
@@ -41,7 +44,8 @@ class RocksDbStore final : public Store {
   RocksDbStore& operator=(const RocksDbStore&) = delete;
 
   [[nodiscard]] UserState load_user(std::string_view user_id) override;
-  void commit(std::span<WriteSet> batch) override;
+  [[nodiscard]] std::uint64_t load_revision(std::string_view user_id) override;
+  [[nodiscard]] std::vector<CommitStatus> commit(std::span<WriteSet> batch) override;
   [[nodiscard]] std::vector<OutboxEntry> read_outbox(std::size_t max_entries) override;
   void remove_outbox(std::span<const std::uint64_t> sequences) override;
   std::size_t prune_history(Millis older_than) override;

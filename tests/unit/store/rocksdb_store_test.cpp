@@ -16,6 +16,7 @@
 
 #include "primesync/error.hpp"
 #include "store/rocksdb/key_codec.hpp"
+#include "support/builders.hpp"
 
 namespace primesync {
 namespace {
@@ -93,7 +94,12 @@ class RocksDbStoreTest : public ::testing::Test {
     return config;
   }
 
-  void commit(std::vector<WriteSet>& batch) { store_->commit(batch); }
+  void commit(std::vector<WriteSet>& batch) {
+    testing::expect_stored_revisions(*store_, batch);
+    for (const CommitStatus status : store_->commit(batch)) {
+      ASSERT_EQ(status, CommitStatus::committed);
+    }
+  }
 
   void commit_one(WriteSet writes) {
     std::vector<WriteSet> batch;
@@ -137,7 +143,9 @@ TEST_F(RocksDbStoreTest, EveryRecordKindSurvivesReopen) {
   reopen();
   const UserState state = store_->load_user("u1");
   EXPECT_TRUE(state.exists);
-  EXPECT_EQ(state.user, user);
+  UserRecord stored = user;
+  stored.revision = 1;  // the first commit of the user
+  EXPECT_EQ(state.user, stored);
   ASSERT_EQ(state.items.size(), 2U);
   EXPECT_EQ(*state.items.find("k1"), *make_item("k1", "one", 1));
   EXPECT_EQ(*state.items.find("k2"), *make_item("k2", "two", 2));
@@ -370,7 +378,8 @@ TEST_F(RocksDbStoreTest, ConcurrentCommitsOfDifferentUsersAllLand) {
         batch[0].user = user_record(user_id, i + 1);
         batch[0].put_items = {make_item("item-" + std::to_string(i))};
         batch[0].outbox = {make_outbox(user_id, "m")};
-        store_->commit(batch);
+        testing::expect_stored_revisions(*store_, batch);
+        (void)store_->commit(batch);
         sequences[t].push_back(batch[0].outbox[0].sequence);
       }
     });

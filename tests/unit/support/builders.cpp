@@ -79,4 +79,14 @@ UserStateBuilder& UserStateBuilder::devices(std::initializer_list<std::string> i
   return *this;
 }
 
+void expect_stored_revisions(Store& store, std::span<WriteSet> batch) {
+  std::map<std::string, std::uint64_t, std::less<>> revisions;
+  for (WriteSet& writes : batch) {
+    if (writes.empty()) continue;
+    auto [known, inserted] = revisions.try_emplace(writes.user_id);
+    if (inserted) known->second = store.load_revision(writes.user_id);
+    writes.expected_revision = known->second++;
+  }
+}
+
 }  // namespace primesync::testing

@@ -2,11 +2,14 @@
 #pragma once
 
 #include <initializer_list>
+#include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "primesync/model.hpp"
+#include "primesync/store.hpp"
 
 namespace primesync::testing {
 
@@ -22,6 +25,11 @@ namespace primesync::testing {
 // The keys of items, in order.
 [[nodiscard]] std::vector<std::string> keys_of(const std::vector<ItemPtr>& items);
 [[nodiscard]] std::vector<std::string> keys_of(const std::vector<const Item*>& items);
+
+// Gives each write set of `batch` the precondition a store expects: the user's
+// stored revision, counting the batch's earlier write sets of the same user (what
+// the write queue does for every batch it commits).
+void expect_stored_revisions(Store& store, std::span<WriteSet> batch);
 
 // A stored user state, built fluently:
 //   UserStateBuilder("u1").pwd_hash("p").nonce(3).item(make_item("a", 10)).device("A").build()

@@ -11,7 +11,14 @@ UserState MemoryStore::load_user(std::string_view user_id) {
   return found == users_.end() ? UserState{} : found->second;
 }
 
-void MemoryStore::commit(std::span<WriteSet> batch) {
+std::uint64_t MemoryStore::load_revision(std::string_view user_id) {
+  std::lock_guard lock(mutex_);
+  if (unavailable_) throw StoreUnavailable("memory store: unavailable (load)");
+  auto found = users_.find(user_id);
+  return found == users_.end() ? 0 : found->second.user.revision;
+}
+
+std::vector<CommitStatus> MemoryStore::commit(std::span<WriteSet> batch) {
   std::unique_lock lock(mutex_);
   if (holding_) {
     ++held_;
@@ -21,8 +28,17 @@ void MemoryStore::commit(std::span<WriteSet> batch) {
   }
   if (unavailable_) throw StoreUnavailable("memory store: unavailable (commit)");
   // Nothing below can fail, so the batch is all-or-nothing.
+  std::vector<CommitStatus> statuses;
+  std::map<std::string, bool, std::less<>> refused;
   for (WriteSet& writes : batch) {
-    apply_write_set(users_[writes.user_id], writes);
+    UserState& stored = users_[writes.user_id];
+    if (refused[writes.user_id] || stored.user.revision != writes.expected_revision) {
+      refused[writes.user_id] = true;
+      statuses.push_back(CommitStatus::conflict);
+      continue;
+    }
+    statuses.push_back(CommitStatus::committed);
+    apply_write_set(stored, writes);
     auto& archived = history_[writes.user_id];
     archived.insert(archived.end(), writes.history.begin(), writes.history.end());
     for (OutboxEntry& entry : writes.outbox) {
@@ -31,6 +47,18 @@ void MemoryStore::commit(std::span<WriteSet> batch) {
     }
   }
   ++commits_;
+  return statuses;
+}
+
+void MemoryStore::write_behind(const std::string& user_id, const WriteSet& writes) {
+  std::lock_guard lock(mutex_);
+  UserState& stored = users_[user_id];
+  WriteSet applied = writes;
+  applied.user_id = user_id;
+  applied.expected_revision = stored.user.revision;
+  if (!applied.user) applied.user = stored.user;
+  applied.user->user_id = user_id;
+  apply_write_set(stored, applied);
 }
 
 std::vector<OutboxEntry> MemoryStore::read_outbox(std::size_t max_entries) {

@@ -21,7 +21,8 @@ class MemoryStore : public Store {
  public:
   // Store.
   [[nodiscard]] UserState load_user(std::string_view user_id) override;
-  void commit(std::span<WriteSet> batch) override;
+  [[nodiscard]] std::uint64_t load_revision(std::string_view user_id) override;
+  [[nodiscard]] std::vector<CommitStatus> commit(std::span<WriteSet> batch) override;
   [[nodiscard]] std::vector<OutboxEntry> read_outbox(std::size_t max_entries) override;
   void remove_outbox(std::span<const std::uint64_t> sequences) override;
   std::size_t prune_history(Millis older_than) override;
@@ -41,6 +42,9 @@ class MemoryStore : public Store {
   [[nodiscard]] std::vector<HistoryRecord> history(std::string_view user_id) const;
   [[nodiscard]] std::vector<OutboxEntry> outbox() const;
   [[nodiscard]] std::size_t commit_count() const;  // successful commit() calls
+  // Another instance's write: raises the stored revision of the user (and applies
+  // `writes`, if any) behind the service's back, as a second server would.
+  void write_behind(const std::string& user_id, const WriteSet& writes = {});
 
  private:
   mutable std::mutex mutex_;

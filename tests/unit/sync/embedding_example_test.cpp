@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <optional>
 
 #include "primesync/sync_service.hpp"
@@ -27,15 +28,30 @@ class MapStore : public Store {
     return found == users_.end() ? UserState{} : found->second;
   }
 
-  void commit(std::span<WriteSet> batch) override {
+  std::uint64_t load_revision(std::string_view user_id) override {
+    return load_user(user_id).user.revision;
+  }
+
+  std::vector<CommitStatus> commit(std::span<WriteSet> batch) override {
     std::lock_guard lock(mutex_);
+    std::vector<CommitStatus> statuses;
+    std::set<std::string> refused;
     for (WriteSet& writes : batch) {
-      apply_write_set(users_[writes.user_id], writes);  // items, lock, devices, user record
-      for (OutboxEntry& entry : writes.outbox) {        // notifications to send
+      UserState& stored = users_[writes.user_id];
+      // The precondition: nobody else wrote since this write set was planned.
+      if (refused.contains(writes.user_id) || stored.user.revision != writes.expected_revision) {
+        refused.insert(writes.user_id);
+        statuses.push_back(CommitStatus::conflict);
+        continue;
+      }
+      apply_write_set(stored, writes);           // items, lock, devices, user record
+      for (OutboxEntry& entry : writes.outbox) {  // notifications to send
         entry.sequence = next_sequence_++;
         outbox_.push_back(entry);
       }
+      statuses.push_back(CommitStatus::committed);
     }
+    return statuses;
   }
 
   std::vector<OutboxEntry> read_outbox(std::size_t max_entries) override {
