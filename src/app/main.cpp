@@ -4,6 +4,7 @@
 #include <iostream>
 #include <stdexcept>
 
+#include "app/adapters.hpp"
 #include "app/command_line.hpp"
 #include "app/config_loader.hpp"
 #include "auth/jwt.hpp"
@@ -11,7 +12,6 @@
 #include "http/server.hpp"
 #include "observe/logger.hpp"
 #include "primesync/sync_service.hpp"
-#include "store/rocksdb/rocksdb_store.hpp"
 
 namespace {
 
@@ -31,18 +31,22 @@ int print_token(const primesync::Config& config, const primesync::app::TokenOpti
 int serve(const primesync::Config& config) {
   using primesync::observe::Level;
   using primesync::observe::log_event;
-  auto store = primesync::RocksDbStore::open(config.rocksdb);
-  primesync::SyncService service(config, *store, {});
+  primesync::app::Adapters adapters = primesync::app::open_adapters(config);
+  primesync::SyncService service(config, *adapters.store, adapters.notifier_pointers());
   primesync::http::Server* server_pointer = nullptr;
-  primesync::http::ApiRouter router(config, service, [&server_pointer] {
-    return server_pointer != nullptr ? server_pointer->stats() : primesync::http::ServerStats{};
-  });
+  primesync::http::ApiRouter router(
+      config, service,
+      [&server_pointer] {
+        return server_pointer != nullptr ? server_pointer->stats()
+                                         : primesync::http::ServerStats{};
+      },
+      adapters.probes);
   primesync::http::Server server(config.server, router);
   server_pointer = &server;
   server.start();
   log_event(Level::info, "listening on " +
                              config.server.listen.substr(0, config.server.listen.rfind(':')) + ":" +
-                             std::to_string(server.port()) + ", data in " + config.rocksdb.path);
+                             std::to_string(server.port()) + ", " + adapters.description);
   server.run();
   log_event(Level::info, "stopping: finishing queued operations");
   service.shutdown();

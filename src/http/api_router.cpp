@@ -161,10 +161,12 @@ std::string_view token_of(const Request& request) {
 }  // namespace
 
 struct ApiRouter::Impl {
-  Impl(const Config& config, SyncService& service, std::function<ServerStats()> server_stats)
+  Impl(const Config& config, SyncService& service, std::function<ServerStats()> server_stats,
+       std::vector<observe::ComponentProbe> components)
       : config(config),
         service(service),
         server_stats(std::move(server_stats)),
+        components(std::move(components)),
         limits(protocol::ParseLimits::from(config.limits)),
         tokens(config.auth.token_cache_entries),
         metrics([] {
@@ -275,8 +277,14 @@ struct ApiRouter::Impl {
     if (route == Route::healthz) {
       reply.body = "ok\n";
     } else if (route == Route::readyz) {
-      const bool ready = service.ready();
-      reply.body = ready ? "ready\n" : "store unavailable\n";
+      bool ready = service.ready();
+      std::string details;
+      for (const observe::ComponentProbe& component : components) {
+        const bool up = component.ready();
+        ready = ready && (up || !component.required);
+        details += component.name + (up ? ": up\n" : ": down\n");
+      }
+      reply.body = (ready ? "ready\n" : "store unavailable\n") + details;
       reply.status_override = ready ? 200 : 503;
     } else {
       reply.content_type = "text/plain; version=0.0.4";
@@ -333,6 +341,18 @@ struct ApiRouter::Impl {
     };
     for (const Row& row : rows)
       observe::append_metric(out, row.name, row.type, row.help, row.value);
+    if (!components.empty()) {
+      out.append("# HELP primesync_component_up Whether the component answers (1) or not (0).\n")
+          .append("# TYPE primesync_component_up gauge\n");
+      for (const observe::ComponentProbe& component : components) {
+        out.append("primesync_component_up{component=\"")
+            .append(component.name)
+            .append(component.ready() ? "\"} 1\n" : "\"} 0\n");
+      }
+    }
+    for (const observe::ComponentProbe& component : components) {
+      if (component.append_metrics) component.append_metrics(out);
+    }
   }
 
   // Status, headers, access log and metrics: the same for every answer.
@@ -382,14 +402,17 @@ struct ApiRouter::Impl {
   Config config;
   SyncService& service;
   std::function<ServerStats()> server_stats;
+  std::vector<observe::ComponentProbe> components;
   protocol::ParseLimits limits;
   auth::TokenCache tokens;
   mutable observe::RequestMetrics metrics;
 };
 
 ApiRouter::ApiRouter(const Config& config, SyncService& service,
-                     std::function<ServerStats()> server_stats)
-    : impl_(std::make_unique<Impl>(config, service, std::move(server_stats))) {}
+                     std::function<ServerStats()> server_stats,
+                     std::vector<observe::ComponentProbe> components)
+    : impl_(std::make_unique<Impl>(config, service, std::move(server_stats),
+                                   std::move(components))) {}
 
 ApiRouter::~ApiRouter() = default;
 

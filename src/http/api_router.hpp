@@ -5,9 +5,11 @@
 
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "http/handler.hpp"
 #include "http/server_stats.hpp"
+#include "observe/component_probe.hpp"
 #include "primesync/config.hpp"
 #include "primesync/sync_service.hpp"
 
@@ -15,8 +17,10 @@ namespace primesync::http {
 
 class ApiRouter final : public Handler {
  public:
-  // `service` must outlive the router; `server_stats` feeds /metrics.
-  ApiRouter(const Config& config, SyncService& service, std::function<ServerStats()> server_stats);
+  // `service` must outlive the router; `server_stats` feeds /metrics; `components`
+  // add their readiness to /readyz and their figures to /metrics.
+  ApiRouter(const Config& config, SyncService& service, std::function<ServerStats()> server_stats,
+            std::vector<observe::ComponentProbe> components = {});
   ~ApiRouter() override;
 
   boost::asio::awaitable<Response> handle(Request& request) override;

@@ -1,0 +1,66 @@
+// How the MongoDB store lays out a user's data in documents (see mongodb_store.hpp
+// for the collections). Field names are part of the stored format: change them
+// only with a migration.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "primesync/model.hpp"
+#include "store/mongodb/bson_document.hpp"
+
+namespace primesync::mongodb {
+
+namespace field {
+inline constexpr const char* kId = "_id";
+inline constexpr const char* kUserId = "userId";
+inline constexpr const char* kKey = "key";
+inline constexpr const char* kRevision = "revision";
+inline constexpr const char* kPending = "pending";
+inline constexpr const char* kPendingId = "pending.id";
+inline constexpr const char* kLock = "lock";
+inline constexpr const char* kDevices = "devices";
+inline constexpr const char* kWriteId = "writeId";
+inline constexpr const char* kOrigin = "origin";
+inline constexpr const char* kArchivedAt = "archivedAt";
+inline constexpr const char* kCreatedAt = "createdAt";
+inline constexpr const char* kNext = "next";
+// The parts of an intent document (one write set's writes outside the user document).
+inline constexpr const char* kDeletes = "deletes";
+inline constexpr const char* kItems = "items";
+inline constexpr const char* kHistory = "history";
+inline constexpr const char* kOutbox = "outbox";
+}  // namespace field
+
+// A user document, decoded.
+struct StoredUser {
+  UserRecord record;
+  std::optional<Lock> lock;
+  std::vector<Device> devices;
+  std::optional<std::string> pending_write;  // an intent not yet applied
+  Millis pending_since = 0;
+};
+
+// The user record's own fields (not _id, revision, lock, devices), for $set or insert.
+void append_user_fields(BsonDocument& document, const UserRecord& user);
+[[nodiscard]] StoredUser decode_user(const bson_t* document);
+
+[[nodiscard]] BsonDocument encode_lock(const Lock& lock);
+// The field of one device inside the user document's `devices` ("d" + the id in
+// hex): instance ids may hold '.' or '$', which field names may not.
+[[nodiscard]] std::string device_field(std::string_view instance_id);
+[[nodiscard]] BsonDocument encode_device(const Device& device);
+
+[[nodiscard]] BsonDocument encode_item(std::string_view user_id, const Item& item);
+[[nodiscard]] Item decode_item(const bson_t* document);
+
+[[nodiscard]] BsonDocument encode_history(std::string_view id, std::string_view user_id,
+                                          const HistoryRecord& record);
+[[nodiscard]] BsonDocument encode_outbox(std::uint64_t sequence, std::string_view origin,
+                                         const OutboxEntry& entry);
+[[nodiscard]] OutboxEntry decode_outbox(const bson_t* document);
+
+}  // namespace primesync::mongodb
