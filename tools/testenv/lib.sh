@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Shared settings and helpers for tools/testenv/up and tools/testenv/down.
+# Shared settings and helpers for tools/testenv/up, down and kafka-ctl.
 # Sourced, not executed.
 
 TESTENV_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -59,4 +59,72 @@ tail_log() {
     tail -n 40 "$1" >&2 || true
     log "---- end of $1 ----"
   fi
+}
+
+# wait_ready NAME PROBE-ARGS...: wait until probe.py PROBE-ARGS succeeds, failing
+# when the server exits or READY_TIMEOUT passes.
+wait_ready() {
+  local name="$1"; shift
+  local dir="$STATE_DIR/$name" deadline=$((SECONDS + READY_TIMEOUT)) err=""
+  step "readiness $name" "waiting up to ${READY_TIMEOUT}s for: probe.py $*"
+  until err="$(probe "$@" 2>&1)"; do
+    if ! pid_alive "$dir/$name.pid" "$dir"; then
+      tail_log "$dir/$name.log"
+      die "$name exited during start-up (log: $dir/$name.log)"
+    fi
+    if ((SECONDS >= deadline)); then
+      tail_log "$dir/$name.log"
+      die "$name did not answer within ${READY_TIMEOUT}s (last probe error: $err; log: $dir/$name.log)"
+    fi
+    sleep 0.5
+  done
+  log "[readiness $name] ready"
+}
+
+# launch_kafka: start the broker of $STATE_DIR/kafka/server.properties in its
+# own session, detached from our stdin/stdout/stderr (and fd 3).
+launch_kafka() {
+  local dir="$STATE_DIR/kafka"
+  # shellcheck disable=SC2086 # KAFKA_HEAP is a list of JVM flags
+  setsid java $KAFKA_HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$TESTENV_DIR/kafka/log4j2.properties" \
+    -cp "$KAFKA_LIBS/*" kafka.Kafka "$dir/server.properties" \
+    </dev/null >>"$dir/kafka.log" 2>&1 3>&- &
+  echo $! >"$dir/kafka.pid"
+  log "[$CURRENT_STEP] pid $(cat "$dir/kafka.pid"), log $dir/kafka.log"
+}
+
+# stop_server NAME: SIGTERM the recorded pid, wait, then SIGKILL.
+stop_server() {
+  local name="$1" dir="$STATE_DIR/$1" pidfile pid i
+  pidfile="$dir/$name.pid"
+  if [[ ! -f "$pidfile" ]]; then
+    log "[stop $name] no pid file, nothing to stop"
+    return 0
+  fi
+  pid="$(cat "$pidfile")"
+  if ! pid_alive "$pidfile" "$dir"; then
+    log "[stop $name] pid $pid is not running (or is not ours), nothing to stop"
+    rm -f "$pidfile"
+    return 0
+  fi
+  log "[stop $name] sending SIGTERM to pid $pid"
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 300; i++)); do   # up to 30 s
+    pid_alive "$pidfile" "$dir" || break
+    sleep 0.1
+  done
+  if pid_alive "$pidfile" "$dir"; then
+    log "[stop $name] pid $pid still running after 30 s, sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do
+      pid_alive "$pidfile" "$dir" || break
+      sleep 0.1
+    done
+  fi
+  if pid_alive "$pidfile" "$dir"; then
+    die "pid $pid ($name) would not stop"
+  fi
+  log "[stop $name] stopped"
+  rm -f "$pidfile"
 }

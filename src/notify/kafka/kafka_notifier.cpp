@@ -1,0 +1,335 @@
+#include "notify/kafka/kafka_notifier.hpp"
+
+#include <librdkafka/rdkafka.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "observe/logger.hpp"
+
+namespace primesync {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// librdkafka looks for timed-out messages once a second, so the last delivery
+// reports of a call can arrive up to a second after message.timeout.ms.
+constexpr milliseconds kReportMargin{2000};
+// ready(): the longest a metadata request may take, and how long its answer holds.
+constexpr milliseconds kReadyProbeTimeout{500};
+constexpr milliseconds kReadyAnswerHolds{1000};
+// On destruction: time for messages in flight to be acknowledged, then for the
+// reports of the purged rest to be served. Undelivered entries stay in the outbox.
+constexpr milliseconds kCloseFlushTimeout{2000};
+constexpr milliseconds kPurgeServeTimeout{500};
+constexpr std::size_t kErrorTextBytes = 512;
+// The config section of the settings, for errors no single key explains.
+constexpr std::string_view kConfigSection = "sync.adapters.kafka";
+// Syslog levels of librdkafka's log callback.
+constexpr int kSyslogError = 3;
+constexpr int kSyslogWarning = 4;
+constexpr int kSyslogInfo = 6;
+
+// A producer property, the config key it comes from ("" for a fixed one) and the
+// alias librdkafka may name it by in an error message.
+struct Setting {
+  const char* property;
+  const char* alias;
+  std::string_view key;
+  std::string value;
+};
+
+std::vector<Setting> producer_settings(const KafkaConfig& config) {
+  return {
+      {"bootstrap.servers", "metadata.broker.list", "sync.adapters.kafka.brokers", config.brokers},
+      {"client.id", "", "sync.adapters.kafka.clientId", config.client_id},
+      {"compression.type", "compression.codec", "sync.adapters.kafka.compression",
+       config.compression},
+      {"message.timeout.ms", "delivery.timeout.ms", "sync.adapters.kafka.deliveryTimeoutMs",
+       std::to_string(config.delivery_timeout.count())},
+      {"queue.buffering.max.messages", "", "sync.adapters.kafka.queueMessages",
+       std::to_string(config.queue_messages)},
+      {"linger.ms", "queue.buffering.max.ms", "sync.adapters.kafka.lingerMs",
+       std::to_string(config.linger.count())},
+      // Each message written once and in order per partition, even across retries,
+      // and only acknowledged once every in-sync replica has it.
+      {"enable.idempotence", "", "", "true"},
+      {"acks", "request.required.acks", "", "all"},
+      // The Java client's default (murmur2 of the key), so producers in any language
+      // put a user on the same partition.
+      {"partitioner", "", "", "murmur2_random"},
+  };
+}
+
+std::string key_of(const Setting& setting) {
+  return std::string(setting.key.empty() ? kConfigSection : setting.key);
+}
+
+// The config keys whose properties an error of rd_kafka_new() names, such as
+// "`message.timeout.ms` must be greater than `linger.ms`".
+std::string keys_named_in(std::string_view error, const std::vector<Setting>& settings) {
+  std::string keys;
+  for (const Setting& setting : settings) {
+    const bool named =
+        error.find(setting.property) != std::string_view::npos ||
+        (*setting.alias != '\0' && error.find(setting.alias) != std::string_view::npos);
+    if (!named) continue;
+    if (!keys.empty()) keys += ", ";
+    keys += key_of(setting);
+  }
+  return keys.empty() ? std::string(kConfigSection) : keys;
+}
+
+observe::Level log_level(int syslog_level) {
+  if (syslog_level <= kSyslogError) return observe::Level::error;
+  if (syslog_level == kSyslogWarning) return observe::Level::warn;
+  if (syslog_level <= kSyslogInfo) return observe::Level::info;
+  return observe::Level::debug;
+}
+
+// librdkafka's own log lines would not be JSON; send them through ours. Called
+// from librdkafka's threads.
+void on_log(const rd_kafka_t* /*producer*/, int level, const char* facility, const char* text) {
+  observe::log_event(log_level(level), std::string("kafka ") + facility + ": " + text);
+}
+
+int to_timeout_ms(Clock::duration duration) {
+  return static_cast<int>(
+      std::max<milliseconds::rep>(std::chrono::ceil<milliseconds>(duration).count(), 1));
+}
+
+}  // namespace
+
+struct KafkaNotifier::Impl {
+  // What became of one entry of the current deliver() call.
+  enum class Outcome : std::uint8_t { kNotSent, kAwaiting, kDelivered, kFailed };
+
+  KafkaConfig config;
+  rd_kafka_t* producer = nullptr;
+  rd_kafka_topic_t* topic = nullptr;
+
+  // Each message carries a number as its opaque; the current call's entries are
+  // numbered from call_first on, so a report finds its entry. A report of an
+  // earlier call's message (which that call stopped waiting for) falls outside and
+  // is only counted. Reports are served only by the thread in deliver() or the
+  // destructor, so these need no lock.
+  std::uint64_t next_number = 1;
+  std::uint64_t call_first = 0;
+  std::vector<Outcome> outcomes;
+  std::size_t awaiting = 0;
+  std::string first_error;  // of the current call, for its log line
+
+  std::mutex ready_mutex;              // one metadata request at a time
+  Clock::time_point ready_asked_at{};  // guarded by ready_mutex
+  bool ready_asked = false;            // guarded by ready_mutex
+  std::atomic<bool> ready_answer{false};
+
+  std::atomic<std::uint64_t> produced{0};
+  std::atomic<std::uint64_t> delivered{0};
+  std::atomic<std::uint64_t> failed{0};
+  std::atomic<std::uint64_t> queue_full{0};
+  std::atomic<std::uint64_t> produce_errors{0};
+
+  Impl() = default;
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  ~Impl() {
+    if (producer == nullptr) return;
+    rd_kafka_flush(producer, static_cast<int>(kCloseFlushTimeout.count()));
+    rd_kafka_purge(producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_flush(producer, static_cast<int>(kPurgeServeTimeout.count()));
+    if (topic != nullptr) rd_kafka_topic_destroy(topic);
+    rd_kafka_destroy(producer);
+  }
+
+  void note_error(std::string_view error) {
+    if (first_error.empty()) first_error = error;
+  }
+
+  // Hands one message to the producer; false when it refused it.
+  bool produce(const OutboxEntry& entry, std::uint64_t number) {
+    const rd_kafka_resp_err_t error = rd_kafka_producev(
+        producer, RD_KAFKA_V_RKT(topic), RD_KAFKA_V_KEY(entry.user_id.data(), entry.user_id.size()),
+        RD_KAFKA_V_VALUE(const_cast<char*>(entry.message.data()), entry.message.size()),
+        // Copied: the message may outlive this call (a late acknowledgement).
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<std::uintptr_t>(number))),
+        RD_KAFKA_V_END);
+    if (error == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      produced.fetch_add(1, std::memory_order_relaxed);
+      return true;
+    }
+    (error == RD_KAFKA_RESP_ERR__QUEUE_FULL ? queue_full : produce_errors)
+        .fetch_add(1, std::memory_order_relaxed);
+    note_error(rd_kafka_err2str(error));
+    return false;
+  }
+
+  // The delivery report callback (opaque = this Impl).
+  static void on_delivery(rd_kafka_t* producer, const rd_kafka_message_t* message, void* opaque) {
+    Impl& kafka = *static_cast<Impl*>(opaque);
+    const bool ok = message->err == RD_KAFKA_RESP_ERR_NO_ERROR;
+    (ok ? kafka.delivered : kafka.failed).fetch_add(1, std::memory_order_relaxed);
+    const std::uint64_t index =
+        reinterpret_cast<std::uintptr_t>(message->_private) - kafka.call_first;
+    if (index >= kafka.outcomes.size() || kafka.outcomes[index] != Outcome::kAwaiting) return;
+    kafka.outcomes[index] = ok ? Outcome::kDelivered : Outcome::kFailed;
+    if (!ok) kafka.note_error(rd_kafka_err2str(message->err));
+    // The call has every report: end the flush that waits for them.
+    if (--kafka.awaiting == 0) rd_kafka_yield(producer);
+  }
+};
+
+KafkaNotifier::KafkaNotifier(const KafkaConfig& config) : impl_(std::make_unique<Impl>()) {
+  Impl& kafka = *impl_;
+  kafka.config = config;
+  if (config.brokers.empty()) {
+    throw std::invalid_argument("sync.adapters.kafka.brokers: empty (no broker to publish to)");
+  }
+  if (config.topic.empty()) throw std::invalid_argument("sync.adapters.kafka.topic: empty");
+  if (config.delivery_timeout <= milliseconds::zero()) {
+    // librdkafka would read 0 as "wait forever".
+    throw std::invalid_argument("sync.adapters.kafka.deliveryTimeoutMs: must be positive");
+  }
+
+  const std::vector<Setting> settings = producer_settings(config);
+  std::array<char, kErrorTextBytes> error{};
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  for (const Setting& setting : settings) {
+    if (rd_kafka_conf_set(conf, setting.property, setting.value.c_str(), error.data(),
+                          error.size()) != RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      throw std::invalid_argument(key_of(setting) + ": " + error.data());
+    }
+  }
+  rd_kafka_conf_set_dr_msg_cb(conf, &Impl::on_delivery);
+  rd_kafka_conf_set_log_cb(conf, &on_log);
+  rd_kafka_conf_set_opaque(conf, &kafka);
+
+  // Only sets the producer up: the brokers are connected to in the background.
+  kafka.producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error.data(), error.size());
+  if (kafka.producer == nullptr) {
+    rd_kafka_conf_destroy(conf);  // rd_kafka_new() frees it only on success
+    throw std::invalid_argument(keys_named_in(error.data(), settings) + ": " + error.data());
+  }
+  kafka.topic = rd_kafka_topic_new(kafka.producer, config.topic.c_str(), nullptr);
+  if (kafka.topic == nullptr) {
+    throw std::invalid_argument(std::string("sync.adapters.kafka.topic: ") +
+                                rd_kafka_err2str(rd_kafka_last_error()));
+  }
+}
+
+KafkaNotifier::~KafkaNotifier() = default;
+
+void KafkaNotifier::deliver(std::span<const OutboxEntry> entries, std::vector<bool>& delivered) {
+  using Outcome = Impl::Outcome;
+  Impl& kafka = *impl_;
+  delivered.assign(entries.size(), false);
+  if (entries.empty()) return;
+  const Clock::time_point deadline = Clock::now() + kafka.config.delivery_timeout + kReportMargin;
+
+  kafka.call_first = kafka.next_number;
+  kafka.next_number += entries.size();
+  kafka.outcomes.assign(entries.size(), Outcome::kNotSent);
+  kafka.awaiting = 0;
+  kafka.first_error.clear();
+
+  // Once a user's entry is refused, that user's later entries are not sent in this
+  // call: they must not reach the topic before it.
+  std::unordered_set<std::string_view> held_back;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const OutboxEntry& entry = entries[i];
+    if (held_back.contains(entry.user_id)) continue;
+    if (kafka.produce(entry, kafka.call_first + i)) {
+      kafka.outcomes[i] = Outcome::kAwaiting;
+      ++kafka.awaiting;
+    } else {
+      held_back.insert(entry.user_id);
+    }
+  }
+
+  // flush() sends at once (ignoring linger.ms) and serves the delivery reports; the
+  // last report of this call ends it (rd_kafka_yield), even while messages of an
+  // earlier call are still out.
+  while (kafka.awaiting > 0) {
+    const Clock::duration left = deadline - Clock::now();
+    if (left <= Clock::duration::zero()) break;
+    rd_kafka_flush(kafka.producer, to_timeout_ms(left));
+  }
+
+  // Order per user: after a user's first undelivered entry, none of its later ones
+  // counts as delivered; they are all sent again.
+  std::unordered_set<std::string_view> undelivered_users;
+  std::size_t undelivered = 0;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const std::string& user_id = entries[i].user_id;
+    delivered[i] = kafka.outcomes[i] == Outcome::kDelivered && !undelivered_users.contains(user_id);
+    if (!delivered[i]) {
+      undelivered_users.insert(user_id);
+      ++undelivered;
+    }
+  }
+  if (undelivered > 0) {
+    observe::log_event(
+        observe::Level::warn,
+        "kafka: " + std::to_string(undelivered) + " of " + std::to_string(entries.size()) +
+            " notifications not delivered to '" + kafka.config.topic + "' (retried later): " +
+            (kafka.first_error.empty() ? "no delivery report in time" : kafka.first_error));
+  }
+  // Reports still to come for this call's messages are only counted.
+  kafka.outcomes.clear();
+  kafka.awaiting = 0;
+}
+
+bool KafkaNotifier::ready() {
+  Impl& kafka = *impl_;
+  std::unique_lock lock(kafka.ready_mutex, std::try_to_lock);
+  // Another thread is asking the broker right now: the last answer will do.
+  if (!lock.owns_lock()) return kafka.ready_answer.load();
+  if (kafka.ready_asked && Clock::now() - kafka.ready_asked_at < kReadyAnswerHolds) {
+    return kafka.ready_answer.load();
+  }
+
+  // Brokers only (no topic list): what matters is that one answers.
+  const rd_kafka_metadata_t* metadata = nullptr;
+  bool answered =
+      rd_kafka_metadata(kafka.producer, 0, nullptr, &metadata,
+                        static_cast<int>(kReadyProbeTimeout.count())) == RD_KAFKA_RESP_ERR_NO_ERROR;
+  if (metadata != nullptr) {
+    answered = answered && metadata->broker_cnt > 0;
+    rd_kafka_metadata_destroy(metadata);
+  }
+  // After a fatal error (e.g. the idempotent producer was fenced) nothing gets through.
+  std::array<char, kErrorTextBytes> fatal{};
+  answered = answered && rd_kafka_fatal_error(kafka.producer, fatal.data(), fatal.size()) ==
+                             RD_KAFKA_RESP_ERR_NO_ERROR;
+
+  kafka.ready_answer.store(answered);
+  kafka.ready_asked_at = Clock::now();
+  kafka.ready_asked = true;
+  return answered;
+}
+
+KafkaNotifier::Stats KafkaNotifier::stats() const {
+  const Impl& kafka = *impl_;
+  return Stats{kafka.produced.load(),
+               kafka.delivered.load(),
+               kafka.failed.load(),
+               kafka.queue_full.load(),
+               kafka.produce_errors.load(),
+               static_cast<std::uint64_t>(std::max(rd_kafka_outq_len(kafka.producer), 0))};
+}
+
+}  // namespace primesync
