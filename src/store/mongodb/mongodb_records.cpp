@@ -16,7 +16,6 @@ constexpr const char* kDataTimestamp = "dataTimestamp";
 constexpr const char* kIsDeleted = "isDeleted";
 constexpr const char* kInstanceId = "instanceId";
 constexpr const char* kLastSeenAt = "lastSeenAt";
-constexpr const char* kPendingSince = "at";
 constexpr const char* kNonceOfHistory = "nonce";
 constexpr const char* kItem = "item";
 constexpr const char* kMessage = "message";
@@ -65,11 +64,6 @@ StoredUser decode_user(const bson_t* document) {
       stored.devices.push_back(Device{device.text(kInstanceId), device.integer(field::kCreatedAt),
                                       device.integer(kLastSeenAt)});
     });
-  }
-  if (const auto pending = reader.child(field::kPending)) {
-    const BsonReader fields(pending->get(), "users.pending");
-    stored.pending_write = fields.text("id");
-    stored.pending_since = fields.integer(kPendingSince);
   }
   return stored;
 }

@@ -19,16 +19,13 @@ inline constexpr const char* kId = "_id";
 inline constexpr const char* kUserId = "userId";
 inline constexpr const char* kKey = "key";
 inline constexpr const char* kRevision = "revision";
-inline constexpr const char* kPending = "pending";
-inline constexpr const char* kPendingId = "pending.id";
 inline constexpr const char* kLock = "lock";
 inline constexpr const char* kDevices = "devices";
 inline constexpr const char* kWriteId = "writeId";
 inline constexpr const char* kOrigin = "origin";
 inline constexpr const char* kArchivedAt = "archivedAt";
 inline constexpr const char* kCreatedAt = "createdAt";
-inline constexpr const char* kNext = "next";
-// The parts of an intent document (one write set's writes outside the user document).
+// The arrays of a commit's parts (its writes outside the user document).
 inline constexpr const char* kDeletes = "deletes";
 inline constexpr const char* kItems = "items";
 inline constexpr const char* kHistory = "history";
@@ -40,8 +37,6 @@ struct StoredUser {
   UserRecord record;
   std::optional<Lock> lock;
   std::vector<Device> devices;
-  std::optional<std::string> pending_write;  // an intent not yet applied
-  Millis pending_since = 0;
 };
 
 // The user record's own fields (not _id, revision, lock, devices), for $set or insert.

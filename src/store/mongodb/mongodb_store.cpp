@@ -39,8 +39,14 @@ constexpr const char* kItems = "sync_items";
 constexpr const char* kHistory = "sync_history";
 constexpr const char* kOutbox = "sync_outbox";
 constexpr const char* kIntents = "sync_intents";
-constexpr const char* kCounters = "counters";
-constexpr std::string_view kOutboxCounter = "outbox";
+constexpr const char* kCommits = "sync_commits";
+// Fields of a commit record beside the parts' arrays.
+constexpr const char* kSet = "set";
+constexpr const char* kUnset = "unset";
+constexpr const char* kCommittedAt = "at";
+constexpr const char* kParts = "parts";
+// Outbox sequences: milliseconds since the epoch, shifted, plus a counter.
+constexpr unsigned kSequenceCounterBits = 20;
 
 constexpr int kDuplicateKey = 11000;
 // An intent document stays far below MongoDB's 16 MiB document limit.
@@ -48,8 +54,6 @@ constexpr std::size_t kIntentChunkBytes = std::size_t{4} << 20U;
 // Keys in one delete statement's $in, and documents in one insert command.
 constexpr std::size_t kKeysPerStatement = 1000;
 constexpr std::size_t kInsertsPerCommand = 1000;
-// Loads repeated when a commit changed the user while it was read.
-constexpr int kLoadAttempts = 8;
 constexpr std::chrono::milliseconds kHealthInterval{1000};
 constexpr std::chrono::milliseconds kPendingPollFirst{1};
 constexpr std::chrono::milliseconds kPendingPollLongest{50};
@@ -169,6 +173,13 @@ class BulkWriter {
       return mongoc_bulk_operation_update_one_with_opts(bulk, filter, update, nullptr, error);
     });
   }
+  void upsert_one(const bson_t* filter, const bson_t* update) {
+    add([&](mongoc_bulk_operation_t* bulk, bson_error_t* error) {
+      BsonDocument upsert;
+      upsert.append_bool("upsert", true);
+      return mongoc_bulk_operation_update_one_with_opts(bulk, filter, update, upsert.get(), error);
+    });
+  }
   void remove_many(const bson_t* filter) {
     add([&](mongoc_bulk_operation_t* bulk, bson_error_t* error) {
       return mongoc_bulk_operation_remove_many_with_opts(bulk, filter, nullptr, error);
@@ -221,32 +232,25 @@ BsonDocument exists(bool present) {
   return condition;
 }
 
-// A commit's writes outside the user document, as the chunks stored in sync_intents.
-struct Intent {
-  std::string write_id;
-  std::string user_id;
-  std::vector<BsonDocument> chunks;
-};
-
-// Splits a write set's outside writes into intent chunks of bounded size.
-class IntentBuilder {
+// Splits a write set's writes outside the user document into parts of bounded
+// size: documents holding the arrays deletes, items, history and outbox.
+class PartsBuilder {
  public:
-  IntentBuilder(std::string write_id, std::string user_id, Millis now)
-      : write_id_(std::move(write_id)), user_id_(std::move(user_id)), now_(now) {}
-
   void delete_key(std::string_view key) {
     if (deletes_.count() >= kKeysPerStatement) seal();
     deletes_.add(key);
     grow(key.size());
   }
-  void add(ArrayBuilder IntentBuilder::*part, const BsonDocument& document) {
+  void add(ArrayBuilder PartsBuilder::*part, const BsonDocument& document) {
     (this->*part).add(document);
     grow(document.size());
   }
 
-  [[nodiscard]] Intent finish() {
+  // At least one part, possibly empty.
+  [[nodiscard]] std::vector<BsonDocument> finish() {
     seal();
-    return Intent{write_id_, user_id_, std::move(chunks_)};
+    if (parts_.empty()) seal(true);
+    return std::move(parts_);
   }
 
   ArrayBuilder items_;
@@ -259,18 +263,16 @@ class IntentBuilder {
     if (bytes_ >= kIntentChunkBytes) seal();
   }
 
-  void seal() {
-    if (deletes_.count() + items_.count() + history_.count() + outbox_.count() == 0) return;
-    BsonDocument chunk;
-    chunk.append(field::kId, write_id_ + ":" + std::to_string(chunks_.size()))
-        .append(field::kWriteId, write_id_)
-        .append(field::kUserId, user_id_)
-        .append(field::kCreatedAt, now_)
-        .append_array(field::kDeletes, deletes_.elements())
+  void seal(bool even_empty = false) {
+    if (!even_empty && deletes_.count() + items_.count() + history_.count() + outbox_.count() == 0) {
+      return;
+    }
+    BsonDocument part;
+    part.append_array(field::kDeletes, deletes_.elements())
         .append_array(field::kItems, items_.elements())
         .append_array(field::kHistory, history_.elements())
         .append_array(field::kOutbox, outbox_.elements());
-    chunks_.push_back(std::move(chunk));
+    parts_.push_back(std::move(part));
     deletes_ = ArrayBuilder();
     items_ = ArrayBuilder();
     history_ = ArrayBuilder();
@@ -278,23 +280,55 @@ class IntentBuilder {
     bytes_ = 0;
   }
 
-  std::string write_id_;
-  std::string user_id_;
-  Millis now_;
   ArrayBuilder deletes_;
   std::size_t bytes_ = 0;
-  std::vector<BsonDocument> chunks_;
+  std::vector<BsonDocument> parts_;
 };
 
-bool needs_intent(const WriteSet& writes) {
-  return !writes.put_items.empty() || !writes.delete_items.empty() || !writes.history.empty() ||
-         !writes.outbox.empty();
+// The commit record's id: the user and the revision it creates. The revision has
+// no ':', so the last one separates them and no two users' ids collide.
+std::string record_id(std::string_view user_id, std::uint64_t revision) {
+  return std::string(user_id) + ":" + std::to_string(revision);
 }
+
+// One commit as stored: its record (the commit point, with the first part of its
+// writes) and any further parts.
+struct Commit {
+  std::string user_id;
+  std::uint64_t expected_revision = 0;
+  std::string write_id;
+  BsonDocument record;
+  std::vector<BsonDocument> extra_parts;
+};
 
 std::string host_name() {
   std::array<char, kHostNameBytes> name{};
   if (gethostname(name.data(), name.size() - 1) != 0) return "primesync";
   return name.data();
+}
+
+// The index in the batch of every write error of an insert reply, with its code.
+std::vector<std::pair<std::size_t, std::int64_t>> write_errors(const bson_t* reply) {
+  std::vector<std::pair<std::size_t, std::int64_t>> errors;
+  bson_iter_t iter;
+  if (!bson_iter_init_find(&iter, reply, "writeErrors") || !BSON_ITER_HOLDS_ARRAY(&iter)) {
+    return errors;
+  }
+  bson_iter_t element;
+  if (!bson_iter_recurse(&iter, &element)) return errors;
+  while (bson_iter_next(&element)) {
+    bson_iter_t fields;
+    if (!BSON_ITER_HOLDS_DOCUMENT(&element) || !bson_iter_recurse(&element, &fields)) continue;
+    std::int64_t index = -1;
+    std::int64_t code = 0;
+    while (bson_iter_next(&fields)) {
+      const std::string_view key = bson_iter_key(&fields);
+      if (key == "index") index = bson_iter_as_int64(&fields);
+      if (key == "code") code = bson_iter_as_int64(&fields);
+    }
+    if (index >= 0) errors.emplace_back(static_cast<std::size_t>(index), code);
+  }
+  return errors;
 }
 
 }  // namespace
@@ -314,8 +348,12 @@ struct MongoDbStore::Impl {
   std::string origin;
   mongoc_client_pool_t* pool = nullptr;
   Counters counters;
+  // The last outbox sequence handed out: milliseconds since the epoch shifted by
+  // kSequenceCounterBits, plus a counter, so sequences keep rising across restarts
+  // without a shared counter (FerretDB's read-modify-write is not atomic).
+  std::atomic<std::uint64_t> last_sequence{0};
 
-  // Writes of this process whose intent it stopped applying (a failure or the
+  // Commits of this process whose writes it stopped applying (a failure or the
   // deadline): the next load completes them at once instead of waiting.
   std::mutex abandoned_mutex;
   std::unordered_set<std::string> abandoned;
@@ -346,8 +384,10 @@ struct MongoDbStore::Impl {
     return {client.get(), config.database, name};
   }
 
-  [[nodiscard]] BulkWriter::Options bulk(std::string action, bool ordered = true) const {
-    return BulkWriter::Options{config.bulk_statements, ordered, false, std::move(action)};
+  [[nodiscard]] BulkWriter::Options bulk(std::string action, bool ordered = true,
+                                         bool duplicates_are_done = false) const {
+    return BulkWriter::Options{config.bulk_statements, ordered, duplicates_are_done,
+                               std::move(action)};
   }
 
   [[nodiscard]] static BulkWriter::Options inserts(std::string action) {
@@ -379,14 +419,25 @@ struct MongoDbStore::Impl {
     return id;
   }
 
-  void abandon(const std::string& write_id) {
-    std::lock_guard lock(abandoned_mutex);
-    abandoned.insert(write_id);
+  // Reserves `count` outbox sequences; returns the first.
+  std::uint64_t reserve_sequences(std::size_t count) {
+    const auto floor = static_cast<std::uint64_t>(now_millis()) << kSequenceCounterBits;
+    std::uint64_t last = last_sequence.load();
+    std::uint64_t first = 0;
+    do {
+      first = std::max(last + 1, floor);
+    } while (!last_sequence.compare_exchange_weak(last, first + count - 1));
+    return first;
   }
 
-  bool forget_abandoned(const std::string& write_id) {
+  void abandon(const std::string& id) {
     std::lock_guard lock(abandoned_mutex);
-    return abandoned.erase(write_id) != 0;
+    abandoned.insert(id);
+  }
+
+  bool forget_abandoned(const std::string& id) {
+    std::lock_guard lock(abandoned_mutex);
+    return abandoned.erase(id) != 0;
   }
 
   // ---------------------------------------------------------------- setup, health
@@ -412,10 +463,10 @@ struct MongoDbStore::Impl {
   }
 
   void create_index(const PooledClient& client, const char* collection_name, const char* name,
-                    const BsonDocument& keys, bool unique) {
+                    const BsonDocument& keys) {
     BsonDocument index;
     index.append_document("key", keys).append("name", name);
-    if (unique) index.append_bool("unique", true);
+    if (std::string_view(name) == "userId_key") index.append_bool("unique", true);
     ArrayBuilder indexes;
     indexes.add(index);
     BsonDocument command;
@@ -435,33 +486,29 @@ struct MongoDbStore::Impl {
       for (const char* name : names) document.append(name, std::int64_t{1});
       return document;
     };
-    create_index(client, kItems, "userId_key", keys({field::kUserId, field::kKey}), true);
-    create_index(client, kHistory, "userId_nonce", keys({field::kUserId, "nonce"}), false);
-    create_index(client, kHistory, "archivedAt", keys({field::kArchivedAt}), false);
-    create_index(client, kOutbox, "origin_id", keys({field::kOrigin, field::kId}), false);
-    create_index(client, kIntents, "writeId", keys({field::kWriteId}), false);
-    create_index(client, kIntents, "createdAt", keys({field::kCreatedAt}), false);
+    create_index(client, kItems, "userId_key", keys({field::kUserId, field::kKey}));
+    create_index(client, kHistory, "userId_nonce", keys({field::kUserId, "nonce"}));
+    create_index(client, kHistory, "archivedAt", keys({field::kArchivedAt}));
+    create_index(client, kOutbox, "origin_id", keys({field::kOrigin, field::kId}));
+    create_index(client, kIntents, "writeId", keys({field::kWriteId}));
+  }
+
+  // The highest outbox sequence this instance ever wrote, so a restart within the
+  // same millisecond (or after the clock stepped back) never reuses one.
+  void recover_last_sequence() {
+    const PooledClient client(pool);
+    BsonDocument filter;
+    filter.append(field::kOrigin, origin);
+    BsonDocument sort;
+    sort.append(field::kId, std::int64_t{-1});
+    BsonDocument options;
+    options.append_document("sort", sort).append("limit", std::int64_t{1});
+    find(client, kOutbox, filter, options, "read the outbox", [&](const bson_t* document) {
+      last_sequence.store(mongodb::decode_outbox(document).sequence);
+    });
   }
 
   // ---------------------------------------------------------------- reading
-
-  [[nodiscard]] std::optional<StoredUser> find_user(const PooledClient& client,
-                                                    std::string_view user_id) const {
-    const Collection users = collection(client, kUsers);
-    const BsonDocument filter = filter_by_id(user_id);
-    BsonDocument options;
-    options.append("limit", std::int64_t{1});
-    mongoc_cursor_t* cursor =
-        mongoc_collection_find_with_opts(users.get(), filter.get(), options.get(), nullptr);
-    const bson_t* document = nullptr;
-    std::optional<StoredUser> stored;
-    if (mongoc_cursor_next(cursor, &document)) stored = mongodb::decode_user(document);
-    bson_error_t error;
-    const bool failed = mongoc_cursor_error(cursor, &error);
-    mongoc_cursor_destroy(cursor);
-    if (failed) unavailable("read the user", error);
-    return stored;
-  }
 
   // Calls visit(document) for every document matching `filter`.
   template <typename Visit>
@@ -483,6 +530,35 @@ struct MongoDbStore::Impl {
     if (failed) unavailable(action, error);
   }
 
+  [[nodiscard]] std::optional<BsonDocument> find_by_id(const PooledClient& client,
+                                                       const char* collection_name,
+                                                       std::string_view id,
+                                                       std::string_view action) const {
+    BsonDocument options;
+    options.append("limit", std::int64_t{1});
+    std::optional<BsonDocument> found;
+    find(client, collection_name, filter_by_id(id), options, action,
+         [&](const bson_t* document) { found = BsonDocument::adopt(bson_copy(document)); });
+    return found;
+  }
+
+  // The user document and, if a commit on top of it is not applied yet, its record.
+  struct Snapshot {
+    std::optional<StoredUser> user;
+    std::optional<BsonDocument> unapplied;
+    [[nodiscard]] std::uint64_t revision() const { return user ? user->record.revision : 0; }
+  };
+
+  [[nodiscard]] Snapshot snapshot(const PooledClient& client, std::string_view user_id) const {
+    Snapshot snapshot;
+    if (auto document = find_by_id(client, kUsers, user_id, "read the user")) {
+      snapshot.user = mongodb::decode_user(document->get());
+    }
+    snapshot.unapplied = find_by_id(client, kCommits, record_id(user_id, snapshot.revision() + 1),
+                                    "read the user's commits");
+    return snapshot;
+  }
+
   [[nodiscard]] ItemIndex load_items(const PooledClient& client, std::string_view user_id) const {
     BsonDocument filter;
     filter.append(field::kUserId, user_id);
@@ -502,98 +578,117 @@ struct MongoDbStore::Impl {
     return index;
   }
 
-  // ---------------------------------------------------------------- applying intents
+  // ---------------------------------------------------------------- applying commits
 
-  // Applies intents (their chunks, in order), then clears each user's `pending`
-  // and deletes the intents. Every step is idempotent, so a crash at any point is
-  // completed by doing it all again. `before_command` may stop it (AbandonedWrite).
-  void apply_intents(const PooledClient& client, const std::vector<const Intent*>& intents,
-                     const std::function<void()>& before_command) const {
-    if (intents.empty()) return;
-    const Collection items = collection(client, kItems);
+  // Applies committed records (with their further parts): item deletes, item puts,
+  // history, outbox, then the user document, then drops the user's previous record
+  // and the parts. Every step is idempotent, so a crash anywhere is completed by
+  // doing it all again. `before_command` may stop it (AbandonedWrite).
+  void apply(const PooledClient& client, const std::vector<const Commit*>& commits,
+             const std::function<void()>& before_command) const {
+    if (commits.empty()) return;
+    // Every part of every commit, with its user.
+    std::vector<std::pair<const std::string*, const bson_t*>> parts;
+    for (const Commit* commit : commits) {
+      parts.emplace_back(&commit->user_id, commit->record.get());
+      for (const BsonDocument& part : commit->extra_parts) {
+        parts.emplace_back(&commit->user_id, part.get());
+      }
+    }
     {
       // Deletes before puts, as apply_write_set does; ordered, so in that order.
+      const Collection items = collection(client, kItems);
       BulkWriter writer(items.get(), bulk("apply item writes"), before_command);
-      for (const Intent* intent : intents) {
-        for (const BsonDocument& chunk : intent->chunks) {
-          const BsonReader reader(chunk.get(), "sync_intents");
-          const auto deletes = reader.child(field::kDeletes);
-          if (!deletes || bson_count_keys(deletes->get()) == 0) continue;
-          BsonDocument in;
-          in.append_array("$in", *deletes);
-          BsonDocument filter;
-          filter.append(field::kUserId, intent->user_id).append_document(field::kKey, in);
-          writer.remove_many(filter.get());
-        }
+      for (const auto& [user_id, part] : parts) {
+        const BsonReader reader(part, "sync_commits");
+        const auto deletes = reader.child(field::kDeletes);
+        if (!deletes || bson_count_keys(deletes->get()) == 0) continue;
+        BsonDocument in;
+        in.append_array("$in", *deletes);
+        BsonDocument filter;
+        filter.append(field::kUserId, *user_id).append_document(field::kKey, in);
+        writer.remove_many(filter.get());
       }
-      for (const Intent* intent : intents) {
-        for (const BsonDocument& chunk : intent->chunks) {
-          const BsonReader reader(chunk.get(), "sync_intents");
-          const auto puts = reader.child(field::kItems);
-          if (!puts) continue;
-          mongodb::for_each_document(reader, puts->get(), [&](const bson_t* item) {
-            const BsonReader fields(item, "sync_intents.items");
-            BsonDocument filter;
-            filter.append(field::kUserId, intent->user_id).append(field::kKey,
-                                                                   fields.text(field::kKey));
-            writer.replace_upsert(filter.get(), item);
-          });
-        }
+      for (const auto& [user_id, part] : parts) {
+        const BsonReader reader(part, "sync_commits");
+        const auto puts = reader.child(field::kItems);
+        if (!puts) continue;
+        mongodb::for_each_document(reader, puts->get(), [&](const bson_t* item) {
+          const BsonReader fields(item, "sync_commits.items");
+          BsonDocument filter;
+          filter.append(field::kUserId, *user_id).append(field::kKey, fields.text(field::kKey));
+          writer.replace_upsert(filter.get(), item);
+        });
       }
       writer.flush();
     }
-    const auto insert_part = [&](const char* collection_name, const char* part,
+    const auto insert_part = [&](const char* collection_name, const char* part_name,
                                  const char* action) {
       const Collection target = collection(client, collection_name);
       BulkWriter writer(target.get(), inserts(action), before_command);
-      for (const Intent* intent : intents) {
-        for (const BsonDocument& chunk : intent->chunks) {
-          const BsonReader reader(chunk.get(), "sync_intents");
-          const auto documents = reader.child(part);
-          if (!documents) continue;
-          mongodb::for_each_document(reader, documents->get(),
-                                     [&](const bson_t* document) { writer.insert(document); });
-        }
+      for (const auto& [user_id, part] : parts) {
+        const BsonReader reader(part, "sync_commits");
+        const auto documents = reader.child(part_name);
+        if (!documents) continue;
+        mongodb::for_each_document(reader, documents->get(),
+                                   [&](const bson_t* document) { writer.insert(document); });
       }
       writer.flush();
     };
     insert_part(kHistory, field::kHistory, "archive history");
     insert_part(kOutbox, field::kOutbox, "queue notifications");
 
+    // The user documents: only from the revision the commit was planned on, so
+    // applying twice changes nothing (a second first-commit upsert is a duplicate).
     const Collection users = collection(client, kUsers);
-    BulkWriter clear(users.get(), bulk("finish a write", false), before_command);
+    BulkWriter update_users(users.get(), bulk("update the user", false, true), before_command);
+    ArrayBuilder finished;
     ArrayBuilder write_ids;
-    for (const Intent* intent : intents) {
-      BsonDocument filter = filter_by_id(intent->user_id);
-      filter.append(field::kPendingId, intent->write_id);
-      BsonDocument unset;
-      unset.append(field::kPending, "");
+    for (const Commit* commit : commits) {
+      const BsonReader reader(commit->record.get(), "sync_commits");
+      BsonDocument filter = filter_by_id(commit->user_id);
+      if (commit->expected_revision == 0) {
+        filter.append_document(field::kRevision, exists(false));
+      } else {
+        filter.append(field::kRevision, static_cast<std::int64_t>(commit->expected_revision));
+        finished.add(record_id(commit->user_id, commit->expected_revision));
+      }
       BsonDocument update;
-      update.append_document("$unset", unset);
-      clear.update_one(filter.get(), update.get());
-      write_ids.add(intent->write_id);
+      if (const auto set = reader.child(kSet)) update.append_document("$set", *set);
+      if (const auto unset = reader.child(kUnset); unset && bson_count_keys(unset->get()) != 0) {
+        update.append_document("$unset", *unset);
+      }
+      if (commit->expected_revision == 0) {
+        update_users.upsert_one(filter.get(), update.get());
+      } else {
+        update_users.update_one(filter.get(), update.get());
+      }
+      if (!commit->extra_parts.empty()) write_ids.add(commit->write_id);
     }
-    clear.flush();
-    delete_intents(client, write_ids);
+    update_users.flush();
+    // Only the newest record of a user stays: it guards the current revision.
+    remove_in(client, kCommits, field::kId, finished, "drop applied commit records");
+    remove_in(client, kIntents, field::kWriteId, write_ids, "drop applied commit parts");
   }
 
-  void delete_intents(const PooledClient& client, const ArrayBuilder& write_ids) const {
-    if (write_ids.count() == 0) return;
-    const Collection intents = collection(client, kIntents);
+  void remove_in(const PooledClient& client, const char* collection_name, const char* key,
+                 const ArrayBuilder& values, std::string_view action) const {
+    if (values.count() == 0) return;
+    const Collection target = collection(client, collection_name);
     BsonDocument in;
-    in.append_array("$in", write_ids.elements());
+    in.append_array("$in", values.elements());
     BsonDocument filter;
-    filter.append_document(field::kWriteId, in);
+    filter.append_document(key, in);
     BsonDocument reply;
     bson_error_t error;
-    if (!mongoc_collection_delete_many(intents.get(), filter.get(), nullptr, reply.get(),
+    if (!mongoc_collection_delete_many(target.get(), filter.get(), nullptr, reply.get(),
                                        &error)) {
-      unavailable("delete applied intents", error);
+      unavailable(action, error);
     }
   }
 
-  // A deadline for applying an intent: past half the intent timeout another
-  // instance may start completing it, so this one must stop writing it.
+  // A deadline for applying commits: past half the intent timeout another
+  // instance may start completing them, so this one must stop writing.
   [[nodiscard]] std::function<void()> apply_deadline() const {
     const auto deadline = std::chrono::steady_clock::now() + config.intent_timeout / 2;
     return [deadline] {
@@ -601,227 +696,222 @@ struct MongoDbStore::Impl {
     };
   }
 
-  // The user document names an unapplied write: wait for its writer to finish it,
-  // or complete it (at once for this process's abandoned writes; after the intent
-  // timeout for another instance's). Returns when `pending` has changed.
-  void complete_pending(const PooledClient& client, const StoredUser& stored) {
-    const std::string& write_id = *stored.pending_write;
-    const std::string& user_id = stored.record.user_id;
-    if (!forget_abandoned(write_id)) {
+  // A commit on top of the stored user document is not applied yet: wait for its
+  // writer, or complete it (at once for this process's abandoned commits; after
+  // the intent timeout for another instance's). Returns when it is applied.
+  void complete_unapplied(const PooledClient& client, std::string_view user_id,
+                          const Snapshot& seen) {
+    const BsonReader record(seen.unapplied->get(), "sync_commits");
+    const std::string id = record.text(field::kId);
+    if (!forget_abandoned(id)) {
+      const Millis since = record.integer(kCommittedAt);
       auto poll = kPendingPollFirst;
-      for (;;) {
-        const Millis waited = now_millis() - stored.pending_since;
-        if (waited >= std::chrono::milliseconds(config.intent_timeout).count()) break;
+      while (now_millis() - since < std::chrono::milliseconds(config.intent_timeout).count()) {
         std::this_thread::sleep_for(poll);
         poll = std::min(poll * 2, kPendingPollLongest);
-        const std::optional<StoredUser> again = find_user(client, user_id);
-        if (!again || again->pending_write != stored.pending_write) return;
+        if (!find_by_id(client, kCommits, id, "read the user's commits") ||
+            snapshot(client, user_id).revision() != seen.revision()) {
+          return;  // applied (its record dropped by the next commit, or the user moved on)
+        }
       }
     }
-    Intent intent{write_id, user_id, {}};
-    BsonDocument filter;
-    filter.append(field::kWriteId, write_id);
-    BsonDocument sort;
-    sort.append(field::kId, std::int64_t{1});
-    BsonDocument options;
-    options.append_document("sort", sort);
-    find(client, kIntents, filter, options, "read an unfinished write",
-         [&](const bson_t* chunk) { intent.chunks.push_back(BsonDocument::adopt(bson_copy(chunk))); });
+    Commit commit{std::string(user_id), seen.revision(), record.text(field::kWriteId),
+                  BsonDocument::adopt(bson_copy(seen.unapplied->get())), {}};
+    if (record.integer(kParts) > 1) {
+      BsonDocument filter;
+      filter.append(field::kWriteId, commit.write_id);
+      BsonDocument sort;
+      sort.append(field::kId, std::int64_t{1});
+      BsonDocument options;
+      options.append_document("sort", sort);
+      find(client, kIntents, filter, options, "read a commit's parts", [&](const bson_t* part) {
+        commit.extra_parts.push_back(BsonDocument::adopt(bson_copy(part)));
+      });
+    }
     try {
-      apply_intents(client, {&intent}, apply_deadline());
+      apply(client, {&commit}, apply_deadline());
     } catch (const AbandonedWrite&) {
-      throw StoreUnavailable("mongodb store: completing an unfinished write took too long");
+      throw StoreUnavailable("mongodb store: completing an unfinished commit took too long");
     }
     counters.roll_forwards.fetch_add(1, std::memory_order_relaxed);
   }
 
   // ---------------------------------------------------------------- committing
 
-  // Reserves `count` outbox sequences; returns the first.
-  std::uint64_t reserve_sequences(const PooledClient& client, std::size_t count) const {
-    const Collection counters_collection = collection(client, kCounters);
-    const BsonDocument filter = filter_by_id(kOutboxCounter);
-    BsonDocument increment;
-    increment.append(field::kNext, static_cast<std::int64_t>(count));
-    BsonDocument update;
-    update.append_document("$inc", increment);
-    mongoc_find_and_modify_opts_t* options = mongoc_find_and_modify_opts_new();
-    mongoc_find_and_modify_opts_set_update(options, update.get());
-    mongoc_find_and_modify_opts_set_flags(
-        options, static_cast<mongoc_find_and_modify_flags_t>(MONGOC_FIND_AND_MODIFY_UPSERT |
-                                                             MONGOC_FIND_AND_MODIFY_RETURN_NEW));
-    BsonDocument reply;
-    bson_error_t error;
-    const bool ok = mongoc_collection_find_and_modify_with_opts(
-        counters_collection.get(), filter.get(), options, reply.get(), &error);
-    mongoc_find_and_modify_opts_destroy(options);
-    if (!ok) unavailable("reserve outbox sequences", error);
-    const BsonReader reader(reply.get(), "counters reply");
-    const auto value = reader.child("value");
-    if (!value) reader.fail("value", "missing");
-    const auto last = static_cast<std::uint64_t>(BsonReader(value->get(), "counters").integer(field::kNext));
-    return last - count + 1;
+  // The user document's changes of a write set, as $set and $unset documents.
+  static void user_changes(const WriteSet& writes, BsonDocument& set, BsonDocument& unset) {
+    const UserRecord user = writes.user ? *writes.user : UserRecord{};
+    mongodb::append_user_fields(set, user);
+    set.append(field::kRevision, static_cast<std::int64_t>(writes.expected_revision + 1));
+    if (writes.put_lock) {
+      set.append_document(field::kLock, mongodb::encode_lock(*writes.put_lock));
+    } else if (writes.delete_lock) {
+      unset.append(field::kLock, "");
+    }
+    const std::string devices = std::string(field::kDevices) + ".";
+    for (const std::string& instance_id : writes.delete_devices) {
+      const bool put_again = std::any_of(
+          writes.put_devices.begin(), writes.put_devices.end(),
+          [&](const Device& device) { return device.instance_id == instance_id; });
+      if (!put_again) unset.append(devices + mongodb::device_field(instance_id), "");
+    }
+    for (const Device& device : writes.put_devices) {
+      set.append_document(devices + mongodb::device_field(device.instance_id),
+                          mongodb::encode_device(device));
+    }
   }
 
-  Intent build_intent(const WriteSet& writes, std::uint64_t first_sequence, Millis now) {
-    IntentBuilder builder(new_write_id(), writes.user_id, now);
+  Commit build_commit(const WriteSet& writes, std::uint64_t first_sequence, Millis now) {
+    Commit commit{writes.user_id, writes.expected_revision, new_write_id(), {}, {}};
+    PartsBuilder builder;
     for (const std::string& key : writes.delete_items) builder.delete_key(key);
     for (const ItemPtr& item : writes.put_items) {
       if (!item) throw std::invalid_argument("mongodb store: null item in a write set");
-      builder.add(&IntentBuilder::items_, mongodb::encode_item(writes.user_id, *item));
+      builder.add(&PartsBuilder::items_, mongodb::encode_item(writes.user_id, *item));
     }
-    const std::string history_prefix = builder_id_prefix(writes);
+    // History and outbox ids are fixed at commit, so applying twice inserts nothing new.
+    const std::string history_prefix = record_id(writes.user_id, writes.expected_revision + 1) + ":";
     for (std::size_t i = 0; i < writes.history.size(); ++i) {
-      builder.add(&IntentBuilder::history_,
+      builder.add(&PartsBuilder::history_,
                   mongodb::encode_history(history_prefix + std::to_string(i), writes.user_id,
                                           writes.history[i]));
     }
     std::uint64_t sequence = first_sequence;
     for (const OutboxEntry& entry : writes.outbox) {
-      builder.add(&IntentBuilder::outbox_, mongodb::encode_outbox(sequence++, origin, entry));
+      builder.add(&PartsBuilder::outbox_, mongodb::encode_outbox(sequence++, origin, entry));
     }
-    return builder.finish();
-  }
+    std::vector<BsonDocument> parts = builder.finish();
 
-  // History ids: user, the nonce the commit reached, and the revision (unique per
-  // commit), so applying an intent twice inserts nothing new.
-  static std::string builder_id_prefix(const WriteSet& writes) {
-    return writes.user_id + ":" + std::to_string(writes.expected_revision + 1) + ":";
-  }
-
-  // Step 2 of a commit: the compare-and-set of the user document.
-  CommitStatus compare_and_set(const PooledClient& client, const WriteSet& writes,
-                               const Intent* intent, Millis now) const {
-    const Collection users = collection(client, kUsers);
-    const std::uint64_t revision = writes.expected_revision + 1;
-    UserRecord user = writes.user ? *writes.user : UserRecord{};
-    BsonDocument pending;
-    if (intent != nullptr) pending.append("id", intent->write_id).append("at", now);
-
-    bson_error_t error;
-    BsonDocument reply;
-    if (writes.expected_revision == 0) {
-      // The user's first commit inserts the document; a duplicate means another
-      // instance got there first.
-      BsonDocument document = filter_by_id(writes.user_id);
-      mongodb::append_user_fields(document, user);
-      document.append(field::kRevision, static_cast<std::int64_t>(revision));
-      if (writes.put_lock) {
-        document.append_document(field::kLock, mongodb::encode_lock(*writes.put_lock));
-      }
-      BsonDocument devices;
-      for (const Device& device : writes.put_devices) {
-        devices.append_document(mongodb::device_field(device.instance_id),
-                                mongodb::encode_device(device));
-      }
-      document.append_document(field::kDevices, devices);
-      if (intent != nullptr) document.append_document(field::kPending, pending);
-      if (mongoc_collection_insert_one(users.get(), document.get(), nullptr, reply.get(),
-                                       &error)) {
-        return CommitStatus::committed;
-      }
-      if (error.code == kDuplicateKey) return CommitStatus::conflict;
-      unavailable("create the user", error);
-    }
-
-    BsonDocument filter = filter_by_id(writes.user_id);
-    filter.append(field::kRevision, static_cast<std::int64_t>(writes.expected_revision))
-        .append_document(field::kPending, exists(false));
     BsonDocument set;
-    mongodb::append_user_fields(set, user);
-    set.append(field::kRevision, static_cast<std::int64_t>(revision));
     BsonDocument unset;
-    std::size_t unsets = 0;
-    if (writes.put_lock) {
-      set.append_document(field::kLock, mongodb::encode_lock(*writes.put_lock));
-    } else if (writes.delete_lock) {
-      unset.append(field::kLock, "");
-      ++unsets;
+    user_changes(writes, set, unset);
+    commit.record.append(field::kId, record_id(writes.user_id, writes.expected_revision + 1))
+        .append(field::kUserId, writes.user_id)
+        .append(field::kWriteId, commit.write_id)
+        .append(kCommittedAt, now)
+        .append(kParts, static_cast<std::int64_t>(parts.size()))
+        .append_document(kSet, set)
+        .append_document(kUnset, unset);
+    bson_concat(commit.record.get(), parts.front().get());
+    for (std::size_t i = 1; i < parts.size(); ++i) {
+      BsonDocument part;
+      part.append(field::kId, commit.write_id + ":" + std::to_string(i))
+          .append(field::kWriteId, commit.write_id);
+      bson_concat(part.get(), parts[i].get());
+      commit.extra_parts.push_back(std::move(part));
     }
-    const std::string devices_prefix = std::string(field::kDevices) + ".";
-    for (const std::string& instance_id : writes.delete_devices) {
-      const bool put_again = std::any_of(
-          writes.put_devices.begin(), writes.put_devices.end(),
-          [&](const Device& device) { return device.instance_id == instance_id; });
-      if (put_again) continue;  // deletes before puts: the put wins
-      unset.append(devices_prefix + mongodb::device_field(instance_id), "");
-      ++unsets;
+    return commit;
+  }
+
+  // Inserts the records (the commit points); true where this insert created it,
+  // false where the revision was taken already.
+  std::vector<bool> insert_records(const PooledClient& client,
+                                   const std::vector<Commit>& commits) const {
+    std::vector<bool> won(commits.size(), true);
+    const Collection records = collection(client, kCommits);
+    for (std::size_t start = 0; start < commits.size(); start += kInsertsPerCommand) {
+      const std::size_t end = std::min(commits.size(), start + kInsertsPerCommand);
+      std::vector<const bson_t*> documents;
+      for (std::size_t i = start; i < end; ++i) documents.push_back(commits[i].record.get());
+      BsonDocument options;
+      options.append_bool("ordered", false);
+      BsonDocument reply;
+      bson_error_t error;
+      const bool ok = mongoc_collection_insert_many(records.get(), documents.data(),
+                                                    documents.size(), options.get(), reply.get(),
+                                                    &error);
+      if (ok) continue;
+      if (!only_duplicate_keys(reply.get())) unavailable("commit", error);
+      for (const auto& [index, code] : write_errors(reply.get())) won[start + index] = false;
     }
-    for (const Device& device : writes.put_devices) {
-      set.append_document(devices_prefix + mongodb::device_field(device.instance_id),
-                          mongodb::encode_device(device));
-    }
-    if (intent != nullptr) set.append_document(field::kPending, pending);
-    BsonDocument update;
-    update.append_document("$set", set);
-    if (unsets != 0) update.append_document("$unset", unset);
-    if (!mongoc_collection_update_one(users.get(), filter.get(), update.get(), nullptr,
-                                      reply.get(), &error)) {
-      unavailable("update the user", error);
-    }
-    const BsonReader result(reply.get(), "update reply");
-    return result.integer("matchedCount") == 1 ? CommitStatus::committed : CommitStatus::conflict;
+    return won;
+  }
+
+  // The stored revision of each user (0 when absent).
+  std::unordered_map<std::string, std::uint64_t> stored_revisions(
+      const PooledClient& client, const std::vector<Commit>& commits) const {
+    ArrayBuilder ids;
+    for (const Commit& commit : commits) ids.add(commit.user_id);
+    BsonDocument in;
+    in.append_array("$in", ids.elements());
+    BsonDocument filter;
+    filter.append_document(field::kId, in);
+    BsonDocument projection;
+    projection.append(field::kRevision, std::int64_t{1});
+    BsonDocument options;
+    options.append_document("projection", projection);
+    std::unordered_map<std::string, std::uint64_t> revisions;
+    find(client, kUsers, filter, options, "read revisions", [&](const bson_t* document) {
+      const BsonReader reader(document, "users");
+      revisions[reader.text(field::kId)] = static_cast<std::uint64_t>(reader.integer(field::kRevision));
+    });
+    return revisions;
   }
 
   // Commits one wave: write sets of distinct users.
+  //   1. each commit's further parts (rare: only above kIntentChunkBytes);
+  //   2. the records, inserted: the unique _id (user, revision) lets exactly one
+  //      commit take a revision (an insert is atomic on every server, where an
+  //      update's filter is not on FerretDB);
+  //   3. a won record whose user has moved past the expected revision meanwhile
+  //      (its predecessor's record was already dropped) is withdrawn: a conflict;
+  //   4. apply.
   void commit_wave(const PooledClient& client, std::span<WriteSet> batch,
                    const std::vector<std::size_t>& wave, std::vector<CommitStatus>& statuses) {
     const Millis now = now_millis();
-    std::size_t outbox_entries = 0;
-    for (const std::size_t index : wave) outbox_entries += batch[index].outbox.size();
-    std::uint64_t sequence = outbox_entries == 0 ? 0 : reserve_sequences(client, outbox_entries);
-
-    // Step 1: the intents, before any commit point names them.
-    std::vector<std::optional<Intent>> intents(batch.size());
-    std::vector<std::uint64_t> first_sequences(batch.size(), 0);
+    std::vector<Commit> commits;
+    commits.reserve(wave.size());
+    std::vector<std::uint64_t> first_sequences;
+    for (const std::size_t index : wave) {
+      const WriteSet& writes = batch[index];
+      const std::uint64_t first = writes.outbox.empty() ? 0 : reserve_sequences(writes.outbox.size());
+      first_sequences.push_back(first);
+      commits.push_back(build_commit(writes, first, now));
+    }
     {
-      const Collection collection_of_intents = collection(client, kIntents);
-      BulkWriter writer(collection_of_intents.get(), inserts("store intents"));
-      for (const std::size_t index : wave) {
-        const WriteSet& writes = batch[index];
-        if (!needs_intent(writes)) continue;
-        first_sequences[index] = sequence;
-        intents[index] = build_intent(writes, sequence, now);
-        sequence += writes.outbox.size();
-        for (const BsonDocument& chunk : intents[index]->chunks) writer.insert(chunk.get());
+      const Collection parts = collection(client, kIntents);
+      BulkWriter writer(parts.get(), inserts("store a commit's parts"));
+      for (const Commit& commit : commits) {
+        for (const BsonDocument& part : commit.extra_parts) writer.insert(part.get());
       }
       writer.flush();
     }
-
-    // Step 2: the commit points.
-    std::vector<const Intent*> committed_intents;
-    ArrayBuilder refused_intents;
-    for (const std::size_t index : wave) {
-      const Intent* intent = intents[index] ? &*intents[index] : nullptr;
-      try {
-        statuses[index] = compare_and_set(client, batch[index], intent, now);
-      } catch (...) {
-        for (const Intent* done : committed_intents) abandon(done->write_id);
-        throw;
-      }
-      if (intent == nullptr) continue;
-      if (statuses[index] == CommitStatus::committed) {
-        committed_intents.push_back(intent);
-      } else {
-        refused_intents.add(intent->write_id);
-      }
+    const std::vector<bool> won = insert_records(client, commits);
+    const auto revisions = stored_revisions(client, commits);
+    std::vector<const Commit*> committed;
+    ArrayBuilder withdrawn;
+    ArrayBuilder unused_parts;
+    for (std::size_t i = 0; i < commits.size(); ++i) {
+      const Commit& commit = commits[i];
+      const auto stored = revisions.find(commit.user_id);
+      const std::uint64_t revision = stored == revisions.end() ? 0 : stored->second;
+      const bool holds = won[i] && revision == commit.expected_revision;
+      if (won[i] && !holds) withdrawn.add(record_id(commit.user_id, commit.expected_revision + 1));
+      if (!holds && !commit.extra_parts.empty()) unused_parts.add(commit.write_id);
+      statuses[wave[i]] = holds ? CommitStatus::committed : CommitStatus::conflict;
+      if (holds) committed.push_back(&commit);
     }
+    remove_in(client, kCommits, field::kId, withdrawn, "withdraw a stale commit");
+    remove_in(client, kIntents, field::kWriteId, unused_parts, "drop refused commit parts");
 
-    // Step 3: apply. From here on each write set is committed whatever happens.
+    // From here on each won write set is committed, whatever happens.
+    const auto abandon_all = [&] {
+      for (const Commit* commit : committed) {
+        abandon(record_id(commit->user_id, commit->expected_revision + 1));
+      }
+    };
     try {
-      apply_intents(client, committed_intents, apply_deadline());
+      apply(client, committed, apply_deadline());
     } catch (const AbandonedWrite&) {
-      for (const Intent* intent : committed_intents) abandon(intent->write_id);
+      abandon_all();
     } catch (const StoreUnavailable&) {
-      for (const Intent* intent : committed_intents) abandon(intent->write_id);
+      abandon_all();
       throw;
     }
-    delete_intents(client, refused_intents);
-
-    for (const std::size_t index : wave) {
-      if (statuses[index] != CommitStatus::committed) continue;
-      std::uint64_t next = first_sequences[index];
-      for (OutboxEntry& entry : batch[index].outbox) entry.sequence = next++;
+    for (std::size_t i = 0; i < wave.size(); ++i) {
+      if (statuses[wave[i]] != CommitStatus::committed) continue;
+      std::uint64_t next = first_sequences[i];
+      for (OutboxEntry& entry : batch[wave[i]].outbox) entry.sequence = next++;
     }
   }
 };
@@ -873,6 +963,7 @@ std::unique_ptr<MongoDbStore> MongoDbStore::open(const MongoDbConfig& config) {
   mongoc_client_pool_set_error_api(impl->pool, MONGOC_ERROR_API_VERSION_2);
 
   impl->create_indexes();
+  impl->recover_last_sequence();
   impl->healthy.store(true);
   Impl* raw = impl.get();
   impl->monitor = std::thread([raw] { raw->run_monitor(); });
@@ -884,29 +975,30 @@ UserState MongoDbStore::load_user(std::string_view user_id) {
   store.counters.users_loaded.fetch_add(1, std::memory_order_relaxed);
   return store.guarded([&] {
     const PooledClient client(store.pool);
-    for (int attempt = 0; attempt < kLoadAttempts; ++attempt) {
-      std::optional<StoredUser> stored = store.find_user(client, user_id);
-      UserState state;
-      if (!stored) {
-        state.user.user_id = user_id;
-        return state;
-      }
-      if (stored->pending_write) {
-        store.complete_pending(client, *stored);
+    // Under a stream of commits to this user, keep reading (each round sees
+    // progress) until the operation timeout, then give up with 50300.
+    const auto deadline = std::chrono::steady_clock::now() + store.config.timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      Impl::Snapshot before = store.snapshot(client, user_id);
+      if (before.unapplied) {
+        store.complete_unapplied(client, user_id, before);
         continue;
       }
+      UserState state;
+      state.user.user_id = user_id;
+      if (!before.user) return state;
       state.items = store.load_items(client, user_id);
       // The items must belong to the revision read first: a commit in between
       // means reading again.
-      const std::optional<StoredUser> after = store.find_user(client, user_id);
-      if (!after || after->pending_write || after->record.revision != stored->record.revision) {
+      const Impl::Snapshot after = store.snapshot(client, user_id);
+      if (after.unapplied || after.revision() != before.revision()) {
         store.counters.load_retries.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
       state.exists = true;
-      state.user = std::move(stored->record);
-      state.lock = std::move(stored->lock);
-      state.devices = std::move(stored->devices);
+      state.user = std::move(before.user->record);
+      state.lock = std::move(before.user->lock);
+      state.devices = std::move(before.user->devices);
       return state;
     }
     throw StoreUnavailable("mongodb store: the user's data kept changing while it was read");
@@ -917,8 +1009,9 @@ std::uint64_t MongoDbStore::load_revision(std::string_view user_id) {
   Impl& store = *impl_;
   return store.guarded([&] {
     const PooledClient client(store.pool);
-    const std::optional<StoredUser> stored = store.find_user(client, user_id);
-    return stored ? stored->record.revision : std::uint64_t{0};
+    const Impl::Snapshot snapshot = store.snapshot(client, user_id);
+    // A committed but unapplied write already owns the next revision.
+    return snapshot.revision() + (snapshot.unapplied ? 1 : 0);
   });
 }
 
@@ -944,6 +1037,7 @@ std::vector<CommitStatus> MongoDbStore::commit(std::span<WriteSet> batch) {
         statuses[index] = CommitStatus::conflict;
         return true;
       });
+      if (wave.empty()) continue;
       store.commit_wave(client, batch, wave, statuses);
       for (const std::size_t index : wave) {
         if (statuses[index] == CommitStatus::conflict) refused.insert(batch[index].user_id);
@@ -987,19 +1081,12 @@ void MongoDbStore::remove_outbox(std::span<const std::uint64_t> sequences) {
   if (sequences.empty()) return;
   store.guarded([&] {
     const PooledClient client(store.pool);
-    const Collection outbox = store.collection(client, kOutbox);
-    BulkWriter writer(outbox.get(), Impl::inserts("remove delivered notifications"));
     for (std::size_t start = 0; start < sequences.size(); start += kKeysPerStatement) {
       ArrayBuilder ids;
       const std::size_t end = std::min(sequences.size(), start + kKeysPerStatement);
       for (std::size_t i = start; i < end; ++i) ids.add(static_cast<std::int64_t>(sequences[i]));
-      BsonDocument in;
-      in.append_array("$in", ids.elements());
-      BsonDocument filter;
-      filter.append_document(field::kId, in);
-      writer.remove_many(filter.get());
+      store.remove_in(client, kOutbox, field::kId, ids, "remove delivered notifications");
     }
-    writer.flush();
   });
 }
 

@@ -2,29 +2,28 @@
 // server such as FerretDB), shared by any number of primesync instances.
 //
 // Collections (in sync.adapters.mongodb.database):
-//   users        one document per user: the record, its revision, the lock, the
-//                devices (few, bounded by limits.maxDevices) and, while a write is
-//                being applied, `pending` (that write's id)
+//   users        one document per user: the record, its revision, the lock and the
+//                devices (few, bounded by limits.maxDevices)
 //   sync_items   one document per item, unique on (userId, key)
 //   sync_history archived versions, indexed by (userId, nonce) and archivedAt
-//   sync_outbox  notifications, _id = sequence, owned by the instance (`origin`)
-//                that committed them, which delivers them
-//   sync_intents the writes of a commit outside the user document, until applied
-//   counters     the outbox sequence
+//   sync_outbox  notifications; each instance (`origin`) delivers its own
+//   sync_commits commit records, _id = "<userId>:<revision>"
+//   sync_intents the further parts of a commit too large for its record
 //
-// A commit works on every deployment, with or without transactions:
-//   1. the write set's writes outside the user document go into sync_intents;
-//   2. the user document is updated with a compare-and-set on its revision (and
-//      on having no pending write), which also records the intent as `pending`:
-//      this single-document write is the commit point;
-//   3. the intent is applied (idempotent upserts and inserts), `pending` cleared,
-//      the intent deleted.
-// A crash after 2 leaves `pending` set: the next load of the user, by any
-// instance, applies the intent first (at once for its own abandoned writes, after
-// intentTimeoutSeconds for another live instance's), so a reader sees a write set
-// entirely or not at all, and an acknowledged write is never lost. A write set
-// touching only the user document (devices, lock, user record) is step 2 alone.
-// Writes use the configured write concern (default majority + journal).
+// A commit works on every deployment, with or without transactions, and does not
+// rely on an update's filter being atomic (on FerretDB it is not):
+//   1. the commit record is inserted: it holds the write set (the user document's
+//      $set/$unset and the item, history and outbox writes). Its unique _id lets
+//      exactly one commit take a revision; this insert is the commit point;
+//   2. the user document is read back: a record won on a revision the user has
+//      already passed (its predecessor's record was dropped) is withdrawn;
+//   3. the writes are applied (idempotent upserts and inserts), the user document
+//      last (filtered on the previous revision), and the previous record dropped.
+// A crash after 1 leaves a record one revision above the user document: the
+// next load of the user, by any instance, applies it first (at once for this
+// process's abandoned commits; after intentTimeoutSeconds for another instance's),
+// so a reader sees a write set entirely or not at all, and an acknowledged write
+// is never lost. Writes use the configured write concern (majority + journal).
 #pragma once
 
 #include <cstdint>
