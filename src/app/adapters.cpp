@@ -1,5 +1,6 @@
 #include "app/adapters.hpp"
 
+#include "notify/kafka/kafka_notifier.hpp"
 #include "observe/request_metrics.hpp"
 #include "store/mongodb/mongodb_store.hpp"
 #include "store/rocksdb/rocksdb_store.hpp"
@@ -48,6 +49,32 @@ void open_mongodb(const Config& config, Adapters& adapters) {
   adapters.store = std::move(store);
 }
 
+void open_kafka(const Config& config, Adapters& adapters) {
+  auto notifier = std::make_unique<KafkaNotifier>(config.kafka);
+  KafkaNotifier* raw = notifier.get();
+  // A broker outage never fails a request (the outbox holds the notifications),
+  // so Kafka is reported on /readyz but does not make the server unready.
+  adapters.probes.push_back(observe::ComponentProbe{
+      "kafka", false, [raw] { return raw->ready(); },
+      [raw](std::string& out) {
+        const KafkaNotifier::Stats stats = raw->stats();
+        observe::append_metric(out, "primesync_kafka_produced_total", "counter",
+                               "Messages handed to the Kafka producer.", stats.produced);
+        observe::append_metric(out, "primesync_kafka_delivered_total", "counter",
+                               "Messages the brokers acknowledged (acks=all).", stats.delivered);
+        observe::append_metric(out, "primesync_kafka_failed_total", "counter",
+                               "Delivery reports with an error (retried).", stats.failed);
+        observe::append_metric(out, "primesync_kafka_queue_full_total", "counter",
+                               "Messages refused because the producer queue was full.",
+                               stats.queue_full);
+        observe::append_metric(out, "primesync_kafka_out_queue", "gauge",
+                               "Messages the producer holds (queued or in flight).",
+                               stats.out_queue);
+      }});
+  adapters.description += ", notifications to Kafka topic " + config.kafka.topic;
+  adapters.notifiers.push_back(std::move(notifier));
+}
+
 }  // namespace
 
 std::vector<Notifier*> Adapters::notifier_pointers() const {
@@ -64,6 +91,7 @@ Adapters open_adapters(const Config& config) {
   } else {
     open_rocksdb(config, adapters);
   }
+  if (!config.kafka.brokers.empty()) open_kafka(config, adapters);
   return adapters;
 }
 
