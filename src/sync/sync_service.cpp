@@ -44,6 +44,8 @@ struct SyncService::Impl {
 
   // Runs a write operation in the user's shard. `plan` runs on the shard worker
   // against the newest state; `done` gets its answer once the writes are durable.
+  // `plan` may run more than once (the queue plans again when another instance
+  // wrote first), so it must not use up its request: it plans from a copy.
   template <typename Response, typename PlanFn>
   void write(const Caller& caller, bool sync_path, PlanFn plan, Completion<Response> done) {
     auto answer = std::make_shared<std::optional<Response>>();
@@ -165,30 +167,27 @@ void SyncService::devices(const Caller& caller, Completion<DevicesResponse> done
 
 void SyncService::upload(const Caller& caller, UploadRequest request,
                          Completion<WriteResponse> done) {
-  auto plan = [request = std::move(request)](const UserState& state,
-                                             const sync::OperationContext& context,
-                                             WriteSet& writes) mutable {
-    return sync::plan_upload(state, std::move(request), context, writes);
+  auto plan = [request = std::move(request)](
+                  const UserState& state, const sync::OperationContext& context, WriteSet& writes) {
+    return sync::plan_upload(state, request, context, writes);  // a copy: see write()
   };
   impl_->write<WriteResponse>(caller, true, std::move(plan), std::move(done));
 }
 
 void SyncService::flush(const Caller& caller, FlushRequest request,
                         Completion<WriteResponse> done) {
-  auto plan = [request = std::move(request)](const UserState& state,
-                                             const sync::OperationContext& context,
-                                             WriteSet& writes) mutable {
-    return sync::plan_flush(state, std::move(request), context, writes);
+  auto plan = [request = std::move(request)](
+                  const UserState& state, const sync::OperationContext& context, WriteSet& writes) {
+    return sync::plan_flush(state, request, context, writes);  // a copy: see write()
   };
   impl_->write<WriteResponse>(caller, true, std::move(plan), std::move(done));
 }
 
 void SyncService::change_lock(const Caller& caller, ChangeLockRequest request,
                               Completion<ChangeLockResponse> done) {
-  auto plan = [request = std::move(request)](const UserState& state,
-                                             const sync::OperationContext& context,
-                                             WriteSet& writes) mutable {
-    return sync::plan_change_lock(state, std::move(request), context, writes);
+  auto plan = [request = std::move(request)](
+                  const UserState& state, const sync::OperationContext& context, WriteSet& writes) {
+    return sync::plan_change_lock(state, request, context, writes);  // a copy: see write()
   };
   impl_->write<ChangeLockResponse>(caller, true, std::move(plan), std::move(done));
 }
