@@ -87,6 +87,9 @@ struct Options {
   Op op = kCheck;
   std::string host = "127.0.0.1";
   std::string port = "8080";
+  // Every target's port (one host): connections are spread over them in turn,
+  // to load several server instances that share one database.
+  std::vector<std::string> ports;
   std::string path = "/";
   std::string secret;
   std::uint32_t users = 1000;
@@ -119,7 +122,8 @@ modes (one):
   --mix                   the realistic mix (default; weights: --weights)
   --op OP                 one operation alone: check|upload|download|get-lock|flush|get
 target:
-  --target URL            http://127.0.0.1:PORT (loopback only)      [http://127.0.0.1:8080]
+  --target URL[,URL...]   http://127.0.0.1:PORT (loopback only)      [http://127.0.0.1:8080]
+                          several: connections spread over them in turn (one host)
   --path P                path for --op get                           [/]
   --secret S              HS256 secret (default: $PRIMESYNC_JWT_SECRET)
 load shape:
@@ -180,16 +184,22 @@ Options parse_options(int argc, char** argv) {
       o.mode = Mode::kSingle;
       o.op = *op;
     } else if (a == "--target") {
-      std::string url = need(i);
-      if (url.rfind("http://", 0) == 0) url = url.substr(7);
-      if (const auto slash = url.find('/'); slash != std::string::npos) {
-        if (o.path == "/") o.path = url.substr(slash);
-        url = url.substr(0, slash);
+      std::stringstream targets(need(i));
+      std::string url;
+      while (std::getline(targets, url, ',')) {
+        if (url.rfind("http://", 0) == 0) url = url.substr(7);
+        if (const auto slash = url.find('/'); slash != std::string::npos) {
+          if (o.path == "/") o.path = url.substr(slash);
+          url = url.substr(0, slash);
+        }
+        const auto colon = url.rfind(':');
+        if (colon == std::string::npos) usage(1);
+        if (!o.ports.empty() && url.substr(0, colon) != o.host) usage(1);
+        o.host = url.substr(0, colon);
+        o.ports.push_back(url.substr(colon + 1));
       }
-      const auto colon = url.rfind(':');
-      if (colon == std::string::npos) usage(1);
-      o.host = url.substr(0, colon);
-      o.port = url.substr(colon + 1);
+      if (o.ports.empty()) usage(1);
+      o.port = o.ports.front();
     } else if (a == "--path")
       o.path = need(i);
     else if (a == "--secret")
@@ -600,9 +610,12 @@ User* pick_user(Worker& w, Op op) {
 
 // A connection (not yet connected) to the worker's target.
 asio::awaitable<Conn> open_connection(const Worker& w) {
+  static std::atomic<std::size_t> opened{0};
   Conn c;
   tcp::resolver resolver(co_await asio::this_coro::executor);
-  c.endpoints = resolver.resolve(w.opt.host, w.opt.port);
+  const std::string& port =
+      w.opt.ports.empty() ? w.opt.port : w.opt.ports[opened++ % w.opt.ports.size()];
+  c.endpoints = resolver.resolve(w.opt.host, port);
   co_return c;
 }
 

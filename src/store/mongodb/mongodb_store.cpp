@@ -43,6 +43,9 @@ constexpr const char* kCommits = "sync_commits";
 // Fields of a commit record beside the parts' arrays.
 constexpr const char* kSet = "set";
 constexpr const char* kUnset = "unset";
+constexpr const char* kPutDevices = "putDevices";
+constexpr const char* kDeleteDevices = "deleteDevices";
+constexpr const char* kInstanceId = "instanceId";
 constexpr const char* kCommittedAt = "at";
 constexpr const char* kParts = "parts";
 // Outbox sequences: milliseconds since the epoch, shifted, plus a counter.
@@ -653,11 +656,7 @@ struct MongoDbStore::Impl {
         filter.append(field::kRevision, static_cast<std::int64_t>(commit->expected_revision));
         finished.add(record_id(commit->user_id, commit->expected_revision));
       }
-      BsonDocument update;
-      if (const auto set = reader.child(kSet)) update.append_document("$set", *set);
-      if (const auto unset = reader.child(kUnset); unset && bson_count_keys(unset->get()) != 0) {
-        update.append_document("$unset", *unset);
-      }
+      const BsonDocument update = user_update(reader);
       if (commit->expected_revision == 0) {
         update_users.upsert_one(filter.get(), update.get());
       } else {
@@ -738,27 +737,64 @@ struct MongoDbStore::Impl {
 
   // ---------------------------------------------------------------- committing
 
-  // The user document's changes of a write set, as $set and $unset documents.
-  static void user_changes(const WriteSet& writes, BsonDocument& set, BsonDocument& unset) {
+  // The user document's changes of a write set, as a commit record keeps them:
+  // `set` and `unset` of whole fields, the devices put and removed. (Stored field
+  // names may not hold '.', so the record cannot keep the dotted device paths.)
+  static void user_changes(const WriteSet& writes, BsonDocument& record) {
     const UserRecord user = writes.user ? *writes.user : UserRecord{};
+    BsonDocument set;
     mongodb::append_user_fields(set, user);
     set.append(field::kRevision, static_cast<std::int64_t>(writes.expected_revision + 1));
+    BsonDocument unset;
     if (writes.put_lock) {
       set.append_document(field::kLock, mongodb::encode_lock(*writes.put_lock));
     } else if (writes.delete_lock) {
       unset.append(field::kLock, "");
     }
-    const std::string devices = std::string(field::kDevices) + ".";
+    ArrayBuilder removed;
     for (const std::string& instance_id : writes.delete_devices) {
       const bool put_again = std::any_of(
           writes.put_devices.begin(), writes.put_devices.end(),
           [&](const Device& device) { return device.instance_id == instance_id; });
-      if (!put_again) unset.append(devices + mongodb::device_field(instance_id), "");
+      if (!put_again) removed.add(instance_id);  // deletes before puts: the put wins
     }
-    for (const Device& device : writes.put_devices) {
-      set.append_document(devices + mongodb::device_field(device.instance_id),
-                          mongodb::encode_device(device));
+    ArrayBuilder added;
+    for (const Device& device : writes.put_devices) added.add(mongodb::encode_device(device));
+    record.append_document(kSet, set)
+        .append_document(kUnset, unset)
+        .append_array(kPutDevices, added.elements())
+        .append_array(kDeleteDevices, removed.elements());
+  }
+
+  // The update of the user document that a commit record describes.
+  static BsonDocument user_update(const BsonReader& record) {
+    BsonDocument set;
+    if (const auto fields = record.child(kSet)) bson_concat(set.get(), fields->get());
+    BsonDocument unset;
+    if (const auto fields = record.child(kUnset)) bson_concat(unset.get(), fields->get());
+    const std::string devices = std::string(field::kDevices) + ".";
+    if (const auto added = record.child(kPutDevices)) {
+      mongodb::for_each_document(record, added->get(), [&](const bson_t* device) {
+        const std::string path =
+            devices + mongodb::device_field(BsonReader(device, "sync_commits.putDevices").text(kInstanceId));
+        bson_append_document(set.get(), path.c_str(), static_cast<int>(path.size()), device);
+      });
     }
+    if (const auto removed = record.child(kDeleteDevices)) {
+      bson_iter_t iter;
+      if (bson_iter_init(&iter, removed->get())) {
+        while (bson_iter_next(&iter)) {
+          if (!BSON_ITER_HOLDS_UTF8(&iter)) record.fail(kDeleteDevices, "expected strings");
+          std::uint32_t length = 0;
+          const char* instance_id = bson_iter_utf8(&iter, &length);
+          unset.append(devices + mongodb::device_field({instance_id, length}), "");
+        }
+      }
+    }
+    BsonDocument update;
+    update.append_document("$set", set);
+    if (bson_count_keys(unset.get()) != 0) update.append_document("$unset", unset);
+    return update;
   }
 
   Commit build_commit(const WriteSet& writes, std::uint64_t first_sequence, Millis now) {
@@ -782,16 +818,12 @@ struct MongoDbStore::Impl {
     }
     std::vector<BsonDocument> parts = builder.finish();
 
-    BsonDocument set;
-    BsonDocument unset;
-    user_changes(writes, set, unset);
     commit.record.append(field::kId, record_id(writes.user_id, writes.expected_revision + 1))
         .append(field::kUserId, writes.user_id)
         .append(field::kWriteId, commit.write_id)
         .append(kCommittedAt, now)
-        .append(kParts, static_cast<std::int64_t>(parts.size()))
-        .append_document(kSet, set)
-        .append_document(kUnset, unset);
+        .append(kParts, static_cast<std::int64_t>(parts.size()));
+    user_changes(writes, commit.record);
     bson_concat(commit.record.get(), parts.front().get());
     for (std::size_t i = 1; i < parts.size(); ++i) {
       BsonDocument part;
