@@ -94,6 +94,8 @@ void WriteQueue::process(std::vector<Job>& jobs) {
   std::vector<std::optional<Failure>> outcomes(jobs.size());
   // The state each job's answer is based on: its own writes applied, committed.
   std::vector<UserStatePtr> answered(jobs.size());
+  // Jobs whose answer stands: committed, or confirmed (kept even if a later round fails).
+  std::vector<bool> settled(jobs.size(), false);
   std::vector<std::size_t> round(jobs.size());
   std::iota(round.begin(), round.end(), std::size_t{0});
   bool queued_notifications = false;
@@ -109,17 +111,28 @@ void WriteQueue::process(std::vector<Job>& jobs) {
         conflict_failures_.fetch_add(round.size(), std::memory_order_relaxed);
         break;
       }
-      round = plan_and_commit(jobs, round, latest, outcomes, answered, queued_notifications);
+      round = plan_and_commit(jobs, round, latest, outcomes, answered, settled,
+                              queued_notifications);
     }
   } catch (const StoreUnavailable& error) {
+    // What committed before the failure stands; the rest is not acknowledged.
     failures_.fetch_add(1, std::memory_order_relaxed);
     for (auto& [user_id, planned] : latest) cache_.erase(user_id);
-    for (auto& job : jobs) job.done(fail(Error::unavailable, error.what()));
+    if (queued_notifications && on_outbox_) on_outbox_();
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+      if (!settled[i]) outcomes[i] = fail(Error::unavailable, error.what());
+    }
+    finish(jobs, outcomes, answered);
     return;
   }
 
   for (auto& [user_id, planned] : latest) cache_.put(user_id, planned.state);
   if (queued_notifications && on_outbox_) on_outbox_();
+  finish(jobs, outcomes, answered);
+}
+
+void WriteQueue::finish(std::vector<Job>& jobs, std::vector<std::optional<Failure>>& outcomes,
+                        std::vector<UserStatePtr>& answered) {
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     if (outcomes[i]) {
       jobs[i].done(*std::move(outcomes[i]));
@@ -132,7 +145,7 @@ void WriteQueue::process(std::vector<Job>& jobs) {
 std::vector<std::size_t> WriteQueue::plan_and_commit(
     std::vector<Job>& jobs, std::span<const std::size_t> round,
     std::unordered_map<std::string, Planned>& latest, std::vector<std::optional<Failure>>& outcomes,
-    std::vector<UserStatePtr>& answered, bool& queued_notifications) {
+    std::vector<UserStatePtr>& answered, std::vector<bool>& settled, bool& queued_notifications) {
   // One planned job: its write set in `batch` (or none), and the write set that
   // produced the state it was planned on (none: the state from before this round).
   struct Step {
@@ -204,6 +217,9 @@ std::vector<std::size_t> WriteQueue::plan_and_commit(
   const auto committed = [&](std::size_t write_set) {
     return statuses[write_set] == CommitStatus::committed;
   };
+  for (const Step& step : steps) {
+    if (step.write_set != kNoWriteSet && committed(step.write_set)) settled[step.job] = true;
+  }
 
   // A job stands when the store took its write set, or, for one that wrote
   // nothing, when the state it was planned on is confirmed as the stored one.
@@ -229,6 +245,7 @@ std::vector<std::size_t> WriteQueue::plan_and_commit(
       stands = known->second;
     }
     stale.try_emplace(user_id, false).first->second |= !stands;
+    settled[step.job] = stands;
     if (!stands) {
       outcomes[step.job].reset();
       answered[step.job].reset();

@@ -94,7 +94,11 @@ class WriteQueue {
                                            std::unordered_map<std::string, Planned>& latest,
                                            std::vector<std::optional<Failure>>& outcomes,
                                            std::vector<UserStatePtr>& answered,
+                                           std::vector<bool>& settled,
                                            bool& queued_notifications);
+  // Completes every job: with its failure, or with the state its answer is based on.
+  static void finish(std::vector<Job>& jobs, std::vector<std::optional<Failure>>& outcomes,
+                     std::vector<UserStatePtr>& answered);
 
   QueueConfig config_;
   Store& store_;

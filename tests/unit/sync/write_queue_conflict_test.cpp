@@ -9,6 +9,7 @@
 #include <functional>
 #include <future>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,6 +44,24 @@ int code_of(const Outcome<T>& outcome) {
 
 // A Store that refuses every write set while told to (a user whose data another
 // instance keeps changing), and otherwise is the MemoryStore it wraps.
+// A string shared between the test thread and the store worker.
+class AtomicString {
+ public:
+  void store(std::string value) {
+    std::lock_guard lock(mutex_);
+    value_ = std::move(value);
+  }
+  std::string exchange(std::string value) {
+    std::lock_guard lock(mutex_);
+    std::swap(value, value_);
+    return value;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::string value_;
+};
+
 class ConflictingStore : public Store {
  public:
   explicit ConflictingStore(Store& inner) : inner_(inner) {}
@@ -52,6 +71,22 @@ class ConflictingStore : public Store {
     return inner_.load_revision(user_id);
   }
   std::vector<CommitStatus> commit(std::span<WriteSet> batch) override {
+    if (failing_.load()) throw StoreUnavailable("conflicting store: down");
+    if (const std::string refused = refuse_once_.exchange({}); !refused.empty()) {
+      // Another instance overtook `refused` only: the others commit.
+      std::vector<WriteSet> others;
+      for (const WriteSet& writes : batch) {
+        if (writes.user_id != refused) others.push_back(writes);
+      }
+      (void)inner_.commit(others);
+      failing_.store(fail_after_refusal_.load());
+      std::vector<CommitStatus> statuses;
+      for (const WriteSet& writes : batch) {
+        statuses.push_back(writes.user_id == refused ? CommitStatus::conflict
+                                                     : CommitStatus::committed);
+      }
+      return statuses;
+    }
     if (!conflicting_.load()) return inner_.commit(batch);
     refused_commits_.fetch_add(1);
     return std::vector<CommitStatus>(batch.size(), CommitStatus::conflict);
@@ -66,12 +101,21 @@ class ConflictingStore : public Store {
   bool ready() override { return inner_.ready(); }
 
   void set_conflicting(bool conflicting) { conflicting_.store(conflicting); }
+  // The next commit refuses `user_id`'s write sets and commits the rest; with
+  // `then_fail`, every commit after it throws StoreUnavailable.
+  void refuse_once(std::string user_id, bool then_fail) {
+    fail_after_refusal_.store(then_fail);
+    refuse_once_.store(std::move(user_id));
+  }
   [[nodiscard]] std::size_t refused_commits() const { return refused_commits_.load(); }
 
  private:
   Store& inner_;
   std::atomic<bool> conflicting_{false};
   std::atomic<std::size_t> refused_commits_{0};
+  AtomicString refuse_once_;
+  std::atomic<bool> fail_after_refusal_{false};
+  std::atomic<bool> failing_{false};
 };
 
 class WriteQueueConflictTest : public ::testing::Test {
@@ -423,6 +467,49 @@ TEST_F(WriteQueueConflictTest, ConflictOfOneUserLeavesTheOtherUsersOfTheBatchAlo
   ASSERT_EQ(changes["u2"].size(), 1U);
   EXPECT_EQ(changes["u2"][0].nonce, 2);
   EXPECT_EQ(changes["u2"][0].server_data_keys, Keys{"y"});
+}
+
+// u1's write set conflicts in a batch where u2's commits; the store then fails
+// while u1 is planned again. u2's upload committed: it is acknowledged, not 50300.
+TEST_F(WriteQueueConflictTest, AStoreFailureAfterAConflictKeepsWhatCommittedBefore) {
+  testing::MemoryStore store;
+  ConflictingStore conflicting(store);
+  SyncService service(config_, conflicting, {}, testing::fixed_environment(clock_, ids_));
+  for (const Caller& caller : {device_a_, device_z_}) {
+    ASSERT_TRUE(await_outcome<WriteResponse>([&](auto done) {
+                  service.flush(caller, FlushRequest{{make_item("a", 1)}, "pwd", 0, make_lock(1)},
+                                done);
+                }).ok());
+  }
+  // Both uploads wait behind a held commit, so they form one batch.
+  store.hold_commits();
+  std::promise<Outcome<WriteResponse>> blocked;
+  service.flush(Caller{"u3", std::nullopt, "device-C"}, FlushRequest{{}, "", 0, std::nullopt},
+                [&](Outcome<WriteResponse> outcome) { blocked.set_value(std::move(outcome)); });
+  ASSERT_TRUE(store.wait_for_held_commit(
+      std::chrono::duration_cast<std::chrono::milliseconds>(testing::completion_deadline)));
+  std::promise<Outcome<WriteResponse>> first;
+  std::promise<Outcome<WriteResponse>> second;
+  service.upload(device_a_, UploadRequest{{make_item("b", 5)}, "pwd", 1},
+                 [&](Outcome<WriteResponse> outcome) { first.set_value(std::move(outcome)); });
+  service.upload(device_z_, UploadRequest{{make_item("y", 5)}, "pwd", 1},
+                 [&](Outcome<WriteResponse> outcome) { second.set_value(std::move(outcome)); });
+  // The held commit is past the wrapper already: this applies to the uploads' batch.
+  conflicting.refuse_once("u1", /*then_fail=*/true);
+  store.release_commits();
+  ASSERT_EQ(blocked.get_future().wait_for(testing::completion_deadline),
+            std::future_status::ready);
+
+  auto u1 = first.get_future();
+  auto u2 = second.get_future();
+  ASSERT_EQ(u1.wait_for(testing::completion_deadline), std::future_status::ready);
+  ASSERT_EQ(u2.wait_for(testing::completion_deadline), std::future_status::ready);
+  EXPECT_EQ(code_of(u1.get()), 50300);
+  const Outcome<WriteResponse> committed = u2.get();
+  ASSERT_TRUE(committed.ok()) << committed.failure().message;
+  EXPECT_EQ(committed->nonce, 2);
+  EXPECT_EQ(keys_of(store.user("u2").items.items()), (Keys{"a", "y"}));
+  EXPECT_EQ(keys_of(store.user("u1").items.items()), Keys{"a"});
 }
 
 // A store that refuses every write set: the operation is planned
