@@ -686,32 +686,64 @@ struct MongoDbStore::Impl {
     }
   }
 
-  // A deadline for applying commits: past half the intent timeout another
-  // instance may start completing them, so this one must stop writing.
-  [[nodiscard]] std::function<void()> apply_deadline() const {
-    const auto deadline = std::chrono::steady_clock::now() + config.intent_timeout / 2;
-    return [deadline] {
-      if (std::chrono::steady_clock::now() > deadline) throw AbandonedWrite{};
+  // Keeps the records of the commits being applied fresh (their `at`, every
+  // quarter of the intent timeout) so that other instances wait for this one
+  // instead of completing them. If it could not refresh them for half the timeout
+  // (a command took that long), others may have started: it stops writing
+  // (AbandonedWrite) and leaves the rest to them.
+  [[nodiscard]] std::function<void()> keep_fresh(const PooledClient& client,
+                                                 const std::vector<const Commit*>& commits) const {
+    ArrayBuilder ids;
+    for (const Commit* commit : commits) {
+      ids.add(record_id(commit->user_id, commit->expected_revision + 1));
+    }
+    auto last = std::make_shared<std::chrono::steady_clock::time_point>(
+        std::chrono::steady_clock::now());
+    auto shared_ids = std::make_shared<ArrayBuilder>(std::move(ids));
+    return [this, &client, last, shared_ids] {
+      const auto now = std::chrono::steady_clock::now();
+      if (now - *last > config.intent_timeout / 2) throw AbandonedWrite{};
+      if (now - *last < config.intent_timeout / 4) return;
+      const Collection records = collection(client, kCommits);
+      BsonDocument in;
+      in.append_array("$in", shared_ids->elements());
+      BsonDocument filter;
+      filter.append_document(field::kId, in);
+      BsonDocument at;
+      at.append(kCommittedAt, now_millis());
+      BsonDocument update;
+      update.append_document("$set", at);
+      BsonDocument reply;
+      bson_error_t error;
+      if (!mongoc_collection_update_many(records.get(), filter.get(), update.get(), nullptr,
+                                         reply.get(), &error)) {
+        unavailable("keep a commit in progress fresh", error);
+      }
+      *last = now;
     };
   }
 
   // A commit on top of the stored user document is not applied yet: wait for its
-  // writer, or complete it (at once for this process's abandoned commits; after
-  // the intent timeout for another instance's). Returns when it is applied.
+  // writer, or complete it (at once for this process's abandoned commits; once
+  // another instance's writer has not refreshed it for the intent timeout).
+  // Returns when it is applied.
   void complete_unapplied(const PooledClient& client, std::string_view user_id,
                           const Snapshot& seen) {
     const BsonReader record(seen.unapplied->get(), "sync_commits");
     const std::string id = record.text(field::kId);
     if (!forget_abandoned(id)) {
-      const Millis since = record.integer(kCommittedAt);
+      const auto timeout = std::chrono::milliseconds(config.intent_timeout).count();
       auto poll = kPendingPollFirst;
-      while (now_millis() - since < std::chrono::milliseconds(config.intent_timeout).count()) {
+      for (;;) {
+        const Snapshot now_seen = snapshot(client, user_id);
+        if (now_seen.revision() != seen.revision() || !now_seen.unapplied) {
+          return;  // applied (or withdrawn): the caller reads again
+        }
+        const Millis fresh = BsonReader(now_seen.unapplied->get(), "sync_commits")
+                                 .integer(kCommittedAt);
+        if (now_millis() - fresh >= timeout) break;  // its writer stopped keeping it fresh
         std::this_thread::sleep_for(poll);
         poll = std::min(poll * 2, kPendingPollLongest);
-        if (!find_by_id(client, kCommits, id, "read the user's commits") ||
-            snapshot(client, user_id).revision() != seen.revision()) {
-          return;  // applied (its record dropped by the next commit, or the user moved on)
-        }
       }
     }
     Commit commit{std::string(user_id), seen.revision(), record.text(field::kWriteId),
@@ -728,7 +760,7 @@ struct MongoDbStore::Impl {
       });
     }
     try {
-      apply(client, {&commit}, apply_deadline());
+      apply(client, {&commit}, keep_fresh(client, {&commit}));
     } catch (const AbandonedWrite&) {
       throw StoreUnavailable("mongodb store: completing an unfinished commit took too long");
     }
@@ -933,7 +965,7 @@ struct MongoDbStore::Impl {
       }
     };
     try {
-      apply(client, committed, apply_deadline());
+      apply(client, committed, keep_fresh(client, committed));
     } catch (const AbandonedWrite&) {
       abandon_all();
     } catch (const StoreUnavailable&) {

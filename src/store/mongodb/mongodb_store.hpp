@@ -21,7 +21,9 @@
 //      last (filtered on the previous revision), and the previous record dropped.
 // A crash after 1 leaves a record one revision above the user document: the
 // next load of the user, by any instance, applies it first (at once for this
-// process's abandoned commits; after intentTimeoutSeconds for another instance's),
+// process's abandoned commits; for another instance's once its writer stopped
+// refreshing the record's time for intentTimeoutSeconds: a writer refreshes it
+// while it applies, and stops writing if it could not for half that time),
 // so a reader sees a write set entirely or not at all, and an acknowledged write
 // is never lost. Writes use the configured write concern (majority + journal).
 #pragma once
