@@ -12,7 +12,8 @@ namespace primesync::e2e {
 namespace {
 
 constexpr int kThreads = 8;
-constexpr int kUploadsPerThread = 25;
+constexpr int kUploadsPerThreadOnTheEmbeddedStore = 25;
+constexpr int kFlushesOnTheEmbeddedStore = 20;
 
 class ConcurrencyTest : public ServerTest {};
 
@@ -23,11 +24,13 @@ TEST_F(ConcurrencyTest, ParallelUploadsOfOneUserEachBumpTheNonceOnce) {
   const std::string pwd_hash = factory.uuid();
   ASSERT_TRUE(is_ok(setup.flush({}, pwd_hash, factory.lock(kBaseTimestamp))));
   const std::int64_t start_nonce = setup.nonce();
+  const int uploads_per_thread =
+      iterations_for_store_under_test(kUploadsPerThreadOnTheEmbeddedStore);
 
   // Items are made up front so the worker threads share no generator.
   std::vector<std::vector<Item>> work(kThreads);
   for (int t = 0; t < kThreads; ++t) {
-    work[t] = factory.items("Wallet", "thread-" + std::to_string(t), kUploadsPerThread);
+    work[t] = factory.items("Wallet", "thread-" + std::to_string(t), uploads_per_thread);
   }
 
   std::mutex mutex;
@@ -55,15 +58,15 @@ TEST_F(ConcurrencyTest, ParallelUploadsOfOneUserEachBumpTheNonceOnce) {
   }
   for (auto& thread : threads) thread.join();
 
-  constexpr int kTotal = kThreads * kUploadsPerThread;
+  const int total = kThreads * uploads_per_thread;
   ASSERT_TRUE(failures.empty()) << failures.size() << " failed; first: " << failures.front();
   // Every upload won, so each committed exactly one increment: nonces are distinct
-  // and cover start+1 … start+200.
+  // and cover start+1 … start+total.
   std::set<std::int64_t> distinct(nonces.begin(), nonces.end());
-  EXPECT_EQ(distinct.size(), static_cast<std::size_t>(kTotal));
+  EXPECT_EQ(distinct.size(), static_cast<std::size_t>(total));
   EXPECT_EQ(*distinct.begin(), start_nonce + 1);
-  EXPECT_EQ(*distinct.rbegin(), start_nonce + kTotal);
-  EXPECT_EQ(setup.nonce(), start_nonce + kTotal);
+  EXPECT_EQ(*distinct.rbegin(), start_nonce + total);
+  EXPECT_EQ(setup.nonce(), start_nonce + total);
 
   std::vector<Item> expected;
   for (const auto& items : work) expected.insert(expected.end(), items.begin(), items.end());
@@ -100,8 +103,8 @@ TEST_F(ConcurrencyTest, ReadersNeverObserveAHalfFlushedSet) {
       violations.emplace_back(error.what());
     }
   });
-  constexpr int kFlushes = 20;
-  for (int i = 0; i < kFlushes; ++i) {
+  const int flushes = iterations_for_store_under_test(kFlushesOnTheEmbeddedStore);
+  for (int i = 0; i < flushes; ++i) {
     ApiResponse flush = writer.flush(i % 2 == 0 ? set_b : set_a, pwd_hash, lock);
     EXPECT_TRUE(is_ok(flush));
   }
@@ -109,7 +112,7 @@ TEST_F(ConcurrencyTest, ReadersNeverObserveAHalfFlushedSet) {
   reader.join();
   EXPECT_TRUE(violations.empty()) << violations.front();
   EXPECT_GT(observations.load(), 0);
-  EXPECT_EQ(writer.nonce(), 1 + kFlushes);
+  EXPECT_EQ(writer.nonce(), 1 + flushes);
 }
 
 }  // namespace

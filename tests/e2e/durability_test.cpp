@@ -6,18 +6,18 @@
 namespace primesync::e2e {
 namespace {
 
-constexpr int kUploads = 30;
+constexpr int kUploadsOnTheEmbeddedStore = 30;
 
 class DurabilityTest : public ServerTest {
  protected:
-  // Enables sync, then uploads kUploads items one request each, all acknowledged.
+  // Enables sync, then uploads uploads_ items one request each, all acknowledged.
   // Returns everything the server acknowledged, as stored.
   std::vector<Item> acknowledged_writes(const std::string& user) {
     ApiClient device(server().port(), mint_token(user), factory_.uuid());
     pwd_hash_ = factory_.uuid();
     std::vector<Item> acknowledged = factory_.items("Account", "base", 5);
     EXPECT_TRUE(is_ok(device.flush(acknowledged, pwd_hash_, factory_.lock(kBaseTimestamp))));
-    for (const Item& item : factory_.items("Wallet", "acked", kUploads, kBaseTimestamp + 7)) {
+    for (const Item& item : factory_.items("Wallet", "acked", uploads_, kBaseTimestamp + 7)) {
       ApiResponse response = device.upload({item}, pwd_hash_);
       if (!is_ok(response)) throw std::runtime_error("upload failed: " + response.describe());
       acknowledged.push_back(item);
@@ -28,13 +28,14 @@ class DurabilityTest : public ServerTest {
   void expect_intact(const std::string& user, const std::vector<Item>& acknowledged) {
     ApiClient reader(server().port(), mint_token(user));
     EXPECT_EQ(reader.download_all(pwd_hash_), acknowledged);
-    EXPECT_EQ(reader.nonce(), 1 + kUploads);
+    EXPECT_EQ(reader.nonce(), 1 + uploads_);
     ApiResponse lock = reader.get_lock();
     ASSERT_TRUE(is_ok(lock));
     EXPECT_EQ(read_item(get_field(lock.data, "lock"), true).pwd_hash, pwd_hash_);
   }
 
   ItemFactory factory_{1101};
+  const int uploads_ = iterations_for_store_under_test(kUploadsOnTheEmbeddedStore);
   std::string pwd_hash_;
 };
 

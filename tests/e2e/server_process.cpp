@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -26,6 +27,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr auto kPollInterval = std::chrono::milliseconds(10);
 constexpr auto kStartDeadline = std::chrono::seconds(30);
+constexpr int kMongoDbIterationDivisor = 5;
 
 std::uint16_t pick_free_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -95,6 +97,18 @@ std::optional<std::filesystem::path> server_binary() {
 #endif
 }
 
+int iterations_for_store_under_test(int on_embedded_store) {
+  if (store_under_test() == StoreKind::rocksdb) return on_embedded_store;
+  return std::max(1, on_embedded_store / kMongoDbIterationDivisor);
+}
+
+std::optional<std::string> missing_prerequisite(const ServerOptions& options) {
+  if (options.store.value_or(store_under_test()) == StoreKind::mongodb && !test_mongodb_uri()) {
+    return "the mongodb store needs PRIMESYNC_TEST_MONGODB_URI (eval \"$(tools/testenv/up)\")";
+  }
+  return std::nullopt;
+}
+
 std::string ExitStatus::describe() const {
   std::string text =
       exited ? "exit code " + std::to_string(code) : "killed by signal " + std::to_string(signal);
@@ -118,10 +132,23 @@ ServerProcess::ServerProcess(ServerOptions options) : options_(std::move(options
     config_path_ = temp_dir_ / "config.toml";
     std::ofstream(config_path_) << options_.config_toml;
   }
+  store_ = options_.store.value_or(store_under_test());
+  if (store_ == StoreKind::mongodb) {
+    if (auto reason = missing_prerequisite(options_)) throw std::runtime_error(*reason);
+    mongodb_uri_ = *test_mongodb_uri();
+    mongodb_database_ = options_.mongodb_database;
+    if (mongodb_database_.empty()) {
+      const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+      owned_database_ = std::make_unique<ScratchDatabase>(
+          mongodb_uri_, test == nullptr ? "server" : std::string(test->name()));
+      mongodb_database_ = owned_database_->name();
+    }
+  }
 }
 
 ServerProcess::~ServerProcess() {
   if (pid_ > 0) kill9();
+  owned_database_.reset();  // the server is gone: drop its database
   std::error_code ignored;
   if (std::getenv("PRIMESYNC_E2E_KEEP_TEMP") == nullptr) {
     std::filesystem::remove_all(temp_dir_, ignored);
@@ -154,6 +181,12 @@ pid_t ServerProcess::spawn(const std::vector<std::string>& args,
     if (std::strncmp(*entry, "PRIMESYNC_", 10) != 0) env_storage.emplace_back(*entry);
   }
   env_storage.push_back("PRIMESYNC_JWT_SECRET=" + options_.jwt_secret);
+  if (store_ == StoreKind::mongodb) {
+    env_storage.push_back("PRIMESYNC_SYNC_ADAPTERS_STORE=mongodb");
+    env_storage.push_back("PRIMESYNC_SYNC_ADAPTERS_MONGODB_URI=" + mongodb_uri_);
+    env_storage.push_back("PRIMESYNC_SYNC_ADAPTERS_MONGODB_DATABASE=" + mongodb_database_);
+  }
+  for (const auto& [name, value] : options_.environment) env_storage.push_back(name + "=" + value);
   std::vector<char*> envp;
   for (auto& entry : env_storage) envp.push_back(entry.data());
   envp.push_back(nullptr);
@@ -182,7 +215,12 @@ pid_t ServerProcess::spawn(const std::vector<std::string>& args,
 void ServerProcess::start() {
   if (pid_ > 0) throw std::runtime_error("server already running");
   port_ = pick_free_port();
-  { std::ofstream(log_path_, std::ios::app) << "=== e2e: starting on port " << port_ << " ===\n"; }
+  {
+    std::ofstream log(log_path_, std::ios::app);
+    log << "=== e2e: starting on port " << port_ << ", store " << store_name(store_);
+    if (store_ == StoreKind::mongodb) log << " (database " << mongodb_database_ << ")";
+    log << " ===\n";
+  }
   pid_ = spawn(server_args(), log_path_);
   wait_until_healthy(kStartDeadline);
 }
@@ -270,7 +308,12 @@ CommandResult ServerProcess::run_command(const std::vector<std::string>& args,
 
 void ServerTest::SetUp() {
   PRIMESYNC_E2E_REQUIRE_BINARY();
-  server_ = std::make_unique<ServerProcess>(server_options());
+  ServerOptions options = server_options();
+  if (auto reason = missing_prerequisite(options)) {
+    print_mongodb_skip_banner();
+    GTEST_SKIP() << "*** " << *reason << ": e2e test NOT RUN ***";
+  }
+  server_ = std::make_unique<ServerProcess>(std::move(options));
   server_->start();
 }
 

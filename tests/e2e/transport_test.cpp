@@ -18,7 +18,8 @@ TEST_F(TransportTest, ManyRequestsShareOneKeepAliveConnection) {
   const std::string pwd_hash = factory_.uuid();
   ASSERT_TRUE(is_ok(device.flush({}, pwd_hash, factory_.lock(kBaseTimestamp))));
   std::vector<Item> uploaded;
-  for (int i = 0; i < 60; ++i) {
+  const int rounds = iterations_for_store_under_test(60);
+  for (int i = 0; i < rounds; ++i) {
     const Item item = factory_.item("AddressBook", "ab-" + std::to_string(i), kBaseTimestamp + i);
     ASSERT_TRUE(is_ok(device.upload({item}, pwd_hash))) << "request " << i;
     ASSERT_TRUE(is_ok(device.check({item}, pwd_hash)));

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Shared settings and helpers for tools/testenv/up, down and kafka-ctl.
+# Shared settings and helpers for tools/testenv/up, down and ctl (kafka-ctl,
+# mongodb-ctl).
 # Sourced, not executed.
 
 TESTENV_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -79,6 +80,25 @@ wait_ready() {
     sleep 0.5
   done
   log "[readiness $name] ready"
+}
+
+# launch_mongodb PORT: start FerretDB (SQLite backend) on 127.0.0.1:PORT with the
+# data in $STATE_DIR/mongodb/data, in its own session, detached from our
+# stdin/stdout/stderr (and fd 3) so that `eval "$(up)"` does not wait for it.
+launch_mongodb() {
+  local port="$1" dir="$STATE_DIR/mongodb"
+  mkdir -p "$dir/data" "$dir/state"
+  FERRETDB_TELEMETRY=disable DO_NOT_TRACK=1 setsid "$FERRETDB_BIN" \
+    --handler=sqlite \
+    --sqlite-url="file:$dir/data/" \
+    --state-dir="$dir/state" \
+    --listen-addr="127.0.0.1:$port" \
+    --debug-addr=- \
+    --telemetry=disable \
+    --log-level=INFO \
+    </dev/null >>"$dir/mongodb.log" 2>&1 3>&- &
+  echo $! >"$dir/mongodb.pid"
+  log "[$CURRENT_STEP] pid $(cat "$dir/mongodb.pid"), log $dir/mongodb.log"
 }
 
 # launch_kafka: start the broker of $STATE_DIR/kafka/server.properties in its

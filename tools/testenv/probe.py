@@ -2,7 +2,7 @@
 """Stdlib-only helpers for tools/testenv (no third-party packages).
 
   probe.py free-port                 print a free TCP port on 127.0.0.1
-  probe.py port-free PORT            exit 0 if 127.0.0.1:PORT can be bound
+  probe.py port-free PORT            exit 0 if a server could listen on 127.0.0.1:PORT
   probe.py kafka-cluster-id          print a random Kafka cluster id (base64url UUID)
   probe.py mongo-ping HOST PORT      OP_MSG {ping: 1} on admin; exit 0 if ok == 1
   probe.py kafka-ready HOST PORT     ApiVersions + Metadata; exit 0 once the broker
@@ -24,9 +24,14 @@ def free_port():
 
 
 def port_free(port):
+    # As the servers do (Go's net.Listen and Java's ServerSocket set SO_REUSEADDR):
+    # connections in TIME_WAIT from a server that just stopped on this port do not
+    # make it taken, a process listening on it does.
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
+            s.listen(1)
         except OSError:
             return False
     return True
