@@ -20,6 +20,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "observe/logger.hpp"
 #include "primesync/error.hpp"
 #include "store/mongodb/bson_document.hpp"
 #include "store/mongodb/mongodb_records.hpp"
@@ -63,9 +64,23 @@ constexpr std::chrono::milliseconds kPendingPollLongest{50};
 constexpr std::size_t kWriteIdBytes = 16;
 constexpr std::size_t kHostNameBytes = 256;
 
+// The driver's own log lines join the server's JSON log; its debug and trace
+// chatter (a line per failed heartbeat while the database is down) is dropped.
+void log_driver_line(mongoc_log_level_t level, const char* domain, const char* message,
+                     void* /*user_data*/) {
+  if (level > MONGOC_LOG_LEVEL_INFO) return;
+  const observe::Level ours = level <= MONGOC_LOG_LEVEL_CRITICAL ? observe::Level::error
+                              : level == MONGOC_LOG_LEVEL_WARNING ? observe::Level::warn
+                                                                  : observe::Level::info;
+  observe::log_event(ours, std::string("mongodb ") + domain + ": " + message);
+}
+
 void init_driver_once() {
   static std::once_flag once;
-  std::call_once(once, [] { mongoc_init(); });
+  std::call_once(once, [] {
+    mongoc_log_set_handler(log_driver_line, nullptr);
+    mongoc_init();
+  });
 }
 
 [[noreturn]] void unavailable(std::string_view action, const bson_error_t& error) {
