@@ -50,12 +50,13 @@ void open_mongodb(const Config& config, Adapters& adapters) {
 }
 
 void open_kafka(const Config& config, Adapters& adapters) {
-  auto notifier = std::make_unique<KafkaNotifier>(config.kafka);
+  // The producer must accept the largest message the sync service makes.
+  auto notifier = std::make_unique<KafkaNotifier>(config.kafka, config.limits.max_message_bytes);
   KafkaNotifier* raw = notifier.get();
   // A broker outage never fails a request (the outbox holds the notifications),
   // so Kafka is reported on /readyz but does not make the server unready.
   adapters.probes.push_back(observe::ComponentProbe{
-      "kafka", false, [raw] { return raw->ready(); },
+      "kafka", false, [raw] { return raw->ready(); },  // cached: never blocks
       [raw](std::string& out) {
         const KafkaNotifier::Stats stats = raw->stats();
         observe::append_metric(out, "primesync_kafka_produced_total", "counter",

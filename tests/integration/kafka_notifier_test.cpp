@@ -2,9 +2,11 @@
 // reach the topic with key = user id and value = message, in order per user; a
 // broker outage (tools/testenv/kafka-ctl stops and starts the broker) reports
 // entries undelivered and the same entries go through once it is back; an entry
-// refused by the producer holds back its user's later entries. Without the broker:
-// an unreachable one neither blocks construction nor deliver(), and a bad setting
-// names its config key. Each test uses a fresh topic and a fresh consumer group.
+// refused by the producer holds back its user's later entries; a message of exactly
+// limits.maxMessageBytes goes through. Without the broker: an unreachable one neither
+// blocks construction nor deliver(), ready() never waits for a broker that does not
+// answer, and a bad setting names its config key. Each test uses a fresh topic and a
+// fresh consumer group.
 #include "notify/kafka/kafka_notifier.hpp"
 
 #include <librdkafka/rdkafka.h>
@@ -59,6 +61,11 @@ constexpr auto kRedeliverDeadline = 120s;     // the retries after the outage
 constexpr auto kKafkaCtlDeadline = 240s;      // kafka-ctl's own readiness wait is 180 s
 constexpr auto kChildPoll = 100ms;
 constexpr std::size_t kTooLargeBytes = 2U << 20U;  // over librdkafka's message.max.bytes
+// The largest message the notifiers must take: limits.maxMessageBytes by default.
+constexpr std::size_t kMaxMessageBytes = LimitsConfig{}.max_message_bytes;
+// One metadata request of the old, blocking ready(): no ready() call may take this long.
+constexpr auto kMetadataRequestTime = 450ms;
+constexpr auto kReadyCallsFor = 3s;  // ready() called in a loop: three probes of its thread
 constexpr std::size_t kErrorTextBytes = 512;
 
 std::string brokers_or_empty() {
@@ -445,7 +452,7 @@ class KafkaNotifierTest : public ::testing::Test {
 };
 
 TEST_F(KafkaNotifierTest, DeliversEveryEntryKeyedByUserInOrderPerUser) {
-  KafkaNotifier notifier(config());
+  KafkaNotifier notifier(config(), kMaxMessageBytes);
   EXPECT_EQ(notifier.name(), "kafka");
   const std::vector<OutboxEntry> entries = make_entries(run_, kUsers, kEntriesPerUser);
 
@@ -467,7 +474,7 @@ TEST_F(KafkaNotifierTest, DeliversEveryEntryKeyedByUserInOrderPerUser) {
 }
 
 TEST_F(KafkaNotifierTest, RefusedEntryHoldsBackItsUsersLaterEntries) {
-  KafkaNotifier notifier(config());
+  KafkaNotifier notifier(config(), kMaxMessageBytes);
   std::vector<OutboxEntry> entries = make_entries(run_, kUsers, kEntriesPerUser);
   // user-0's second entry is too large for the producer: it and user-0's later
   // entries are not delivered, every other user's are.
@@ -493,6 +500,43 @@ TEST_F(KafkaNotifierTest, RefusedEntryHoldsBackItsUsersLaterEntries) {
   expect_in_order_per_user(expected_in_topic, consumed, /*duplicates_allowed=*/false);
 }
 
+// The sync service splits a change into messages of at most limits.maxMessageBytes:
+// one of exactly that size must be accepted by the producer and stored by the
+// broker. Without compression, so the broker sees the whole record (lz4 would
+// shrink it below any limit).
+TEST_F(KafkaNotifierTest, MessageOfExactlyTheMaximumSizeIsDelivered) {
+  KafkaConfig settings = config();
+  settings.compression = "none";
+  KafkaNotifier notifier(settings, kMaxMessageBytes);
+  // user-0's first message padded to exactly kMaxMessageBytes, then a small one.
+  std::vector<OutboxEntry> entries = make_entries(run_, 1, 2);
+  std::string& large = entries[0].message;
+  const std::string data_field = R"("data":")";
+  const std::size_t data_at = large.find(data_field) + data_field.size();
+  std::string padding;
+  for (std::size_t i = 0; large.size() + padding.size() < kMaxMessageBytes; ++i) {
+    padding.push_back("0123456789abcdef"[(i * 7919U) % 16U]);  // hex, like ciphertext
+  }
+  large.insert(data_at, padding);
+  ASSERT_EQ(large.size(), kMaxMessageBytes);
+
+  const std::vector<bool> delivered = deliver_within_bound(notifier, entries);
+  EXPECT_EQ(notifier.stats().produce_errors, 0U) << "the producer refused the message";
+  EXPECT_EQ(notifier.stats().failed, 0U)
+      << "the broker refused a record of " << kMaxMessageBytes
+      << " bytes: its message.max.bytes is too small (tools/testenv/up sets it; an "
+         "environment started before needs kafka-ctl stop/start with the new setting)";
+  ASSERT_EQ(count_true(delivered), entries.size());
+
+  const std::vector<Consumed> consumed = consume(brokers_, topic_, all_seen(entries));
+  ASSERT_EQ(consumed.size(), entries.size());
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    EXPECT_EQ(consumed[i].key, entries[i].user_id);
+    EXPECT_EQ(consumed[i].value.size(), entries[i].message.size());
+    EXPECT_TRUE(consumed[i].value == entries[i].message) << "message " << i << " differs";
+  }
+}
+
 TEST_F(KafkaNotifierTest, BrokerOutageReportsUndeliveredAndTheSameEntriesGoThroughAfter) {
   const CtlResult controlled = run_kafka_ctl("brokers");
   ASSERT_EQ(controlled.exit_status, 0) << "tools/testenv/kafka-ctl brokers failed";
@@ -503,7 +547,7 @@ TEST_F(KafkaNotifierTest, BrokerOutageReportsUndeliveredAndTheSameEntriesGoThrou
         << "PRIMESYNC_TEST_KAFKA_BROKERS is not the broker tools/testenv/kafka-ctl controls";
   }
 
-  KafkaNotifier notifier(config());
+  KafkaNotifier notifier(config(), kMaxMessageBytes);
   // Before the outage: connected, and a first batch goes through.
   const std::vector<OutboxEntry> before = make_entries(run_ + "-before", kUsers, 2);
   ASSERT_EQ(count_true(deliver_within_bound(notifier, before)), before.size());
@@ -567,8 +611,9 @@ TEST(KafkaNotifierUnreachable, NeitherConstructionNorDeliveryBlocksAndNothingIsD
   config.topic = "primesync-notifier-unreachable";
   config.delivery_timeout = std::chrono::milliseconds{1000};
 
-  auto notifier = returns_within(kReadyReturnsWithin, "the constructor",
-                                 [&] { return std::make_unique<KafkaNotifier>(config); });
+  auto notifier = returns_within(kReadyReturnsWithin, "the constructor", [&] {
+    return std::make_unique<KafkaNotifier>(config, kMaxMessageBytes);
+  });
   EXPECT_FALSE(returns_within(kReadyReturnsWithin, "ready()", [&] { return notifier->ready(); }));
 
   const std::vector<OutboxEntry> entries = make_entries(unique_suffix(), 2, 2);
@@ -579,10 +624,66 @@ TEST(KafkaNotifierUnreachable, NeitherConstructionNorDeliveryBlocksAndNothingIsD
   EXPECT_FALSE(returns_within(kReadyReturnsWithin, "ready()", [&] { return notifier->ready(); }));
 }
 
+// A loopback port that accepts connections (the kernel completes them) and never
+// answers: a broker that hangs.
+class SilentBroker {
+ public:
+  SilentBroker() {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof address;
+    if (fd_ < 0 || bind(fd_, reinterpret_cast<sockaddr*>(&address), size) != 0 ||
+        listen(fd_, kBacklog) != 0 ||
+        getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
+      throw std::runtime_error("cannot listen on a loopback port");
+    }
+    port_ = ntohs(address.sin_port);
+  }
+  ~SilentBroker() { close(fd_); }
+  SilentBroker(const SilentBroker&) = delete;
+  SilentBroker& operator=(const SilentBroker&) = delete;
+  [[nodiscard]] int port() const { return port_; }
+
+ private:
+  static constexpr int kBacklog = 16;
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+// /readyz and /metrics call ready() on an HTTP I/O thread: it must answer from what
+// its own thread last learnt, never wait for a metadata request itself. (A bound,
+// not a timing: a ready() that asks the broker takes a whole metadata timeout here.)
+TEST(KafkaNotifierUnreachable, ReadyNeverWaitsForABrokerThatDoesNotAnswer) {
+  const SilentBroker silent;
+  KafkaConfig config;
+  config.brokers = "127.0.0.1:" + std::to_string(silent.port());
+  config.topic = "primesync-notifier-silent";
+  config.delivery_timeout = std::chrono::milliseconds{1000};
+  KafkaNotifier notifier(config, kMaxMessageBytes);
+
+  int calls = 0;
+  int ready_answers = 0;
+  Clock::duration longest{};
+  const auto until = Clock::now() + kReadyCallsFor;
+  while (Clock::now() < until) {
+    const auto started = Clock::now();
+    ready_answers += notifier.ready() ? 1 : 0;
+    longest = std::max(longest, Clock::now() - started);
+    ++calls;
+    poll(nullptr, 0, 1);
+  }
+  EXPECT_EQ(ready_answers, 0) << "ready() was true with a broker that never answers";
+  EXPECT_LT(longest, kMetadataRequestTime)
+      << "the longest of " << calls << " ready() calls took " << to_ms(longest) << " ms";
+}
+
 struct BadSetting {
   const char* name;
   std::function<void(KafkaConfig&)> change;
   std::vector<std::string> keys;  // every key the message must name
+  std::size_t max_message_bytes = kMaxMessageBytes;
 };
 
 class KafkaNotifierBadSetting : public ::testing::TestWithParam<BadSetting> {};
@@ -592,7 +693,7 @@ TEST_P(KafkaNotifierBadSetting, ConstructionThrowsNamingTheKey) {
   config.brokers = "127.0.0.1:" + std::to_string(closed_port());
   GetParam().change(config);
   try {
-    KafkaNotifier notifier(config);
+    KafkaNotifier notifier(config, GetParam().max_message_bytes);
     ADD_FAILURE() << "no exception";
   } catch (const std::invalid_argument& error) {
     for (const std::string& key : GetParam().keys) {
@@ -624,7 +725,12 @@ INSTANTIATE_TEST_SUITE_P(
                    [](KafkaConfig& c) { c.brokers.clear(); },
                    {"sync.adapters.kafka.brokers"}},
         BadSetting{
-            "no_topic", [](KafkaConfig& c) { c.topic.clear(); }, {"sync.adapters.kafka.topic"}}),
+            "no_topic", [](KafkaConfig& c) { c.topic.clear(); }, {"sync.adapters.kafka.topic"}},
+        // limits.maxMessageBytes allows up to 1 GiB; librdkafka's message.max.bytes 10^9.
+        BadSetting{"message_size_beyond_librdkafka",
+                   [](KafkaConfig& /*c*/) {},
+                   {"limits.maxMessageBytes"},
+                   std::size_t{1} << 30U}),
     [](const ::testing::TestParamInfo<BadSetting>& info) { return info.param.name; });
 
 }  // namespace

@@ -6,11 +6,13 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <unordered_set>
 #include <vector>
 
@@ -26,9 +28,20 @@ using std::chrono::milliseconds;
 // librdkafka looks for timed-out messages once a second, so the last delivery
 // reports of a call can arrive up to a second after message.timeout.ms.
 constexpr milliseconds kReportMargin{2000};
-// ready(): the longest a metadata request may take, and how long its answer holds.
+// ready()'s thread: how often it asks the brokers, and the longest one metadata
+// request may take (so the destructor waits at most this long for the thread).
+constexpr milliseconds kReadyProbeEvery{1000};
 constexpr milliseconds kReadyProbeTimeout{500};
-constexpr milliseconds kReadyAnswerHolds{1000};
+// message.max.bytes = the largest message value + this. librdkafka refuses a message
+// when value + key + its worst-case record framing (RD_KAFKAP_MESSAGE_V2_MAX_OVERHEAD:
+// 36 bytes of varints and attributes) exceeds message.max.bytes. The key is the user
+// id, the subject of a token that arrives in a request header, and the HTTP layer
+// caps a request's headers at 16 KiB, so no key is longer; 64 bytes cover the framing
+// with room to spare. (The broker's or topic's own limit, message.max.bytes /
+// max.message.bytes, must be as large for such a message to be stored.)
+constexpr std::size_t kMaxKeyBytes = 16 * 1024;
+constexpr std::size_t kRecordFramingBytes = 64;
+constexpr std::size_t kMessageOverheadBytes = kMaxKeyBytes + kRecordFramingBytes;
 // On destruction: time for messages in flight to be acknowledged, then for the
 // reports of the purged rest to be served. Undelivered entries stay in the outbox.
 constexpr milliseconds kCloseFlushTimeout{2000};
@@ -50,7 +63,7 @@ struct Setting {
   std::string value;
 };
 
-std::vector<Setting> producer_settings(const KafkaConfig& config) {
+std::vector<Setting> producer_settings(const KafkaConfig& config, std::size_t max_message_bytes) {
   return {
       {"bootstrap.servers", "metadata.broker.list", "sync.adapters.kafka.brokers", config.brokers},
       {"client.id", "", "sync.adapters.kafka.clientId", config.client_id},
@@ -62,6 +75,11 @@ std::vector<Setting> producer_settings(const KafkaConfig& config) {
        std::to_string(config.queue_messages)},
       {"linger.ms", "queue.buffering.max.ms", "sync.adapters.kafka.lingerMs",
        std::to_string(config.linger.count())},
+      // The sync service splits notifications into messages of at most
+      // limits.maxMessageBytes (1,048,576 by default); librdkafka's own default,
+      // 1,000,000, would refuse the largest of them.
+      {"message.max.bytes", "", "limits.maxMessageBytes",
+       std::to_string(max_message_bytes + kMessageOverheadBytes)},
       // Each message written once and in order per partition, even across retries,
       // and only acknowledged once every in-sync replica has it.
       {"enable.idempotence", "", "", "true"},
@@ -130,10 +148,12 @@ struct KafkaNotifier::Impl {
   std::size_t awaiting = 0;
   std::string first_error;  // of the current call, for its log line
 
-  std::mutex ready_mutex;              // one metadata request at a time
-  Clock::time_point ready_asked_at{};  // guarded by ready_mutex
-  bool ready_asked = false;            // guarded by ready_mutex
+  // ready()'s answer, refreshed by `prober` (probe_brokers) once a second.
   std::atomic<bool> ready_answer{false};
+  std::mutex prober_mutex;
+  std::condition_variable prober_wake;
+  bool prober_stopping = false;  // guarded by prober_mutex
+  std::thread prober;
 
   std::atomic<std::uint64_t> produced{0};
   std::atomic<std::uint64_t> delivered{0};
@@ -146,12 +166,55 @@ struct KafkaNotifier::Impl {
   Impl& operator=(const Impl&) = delete;
 
   ~Impl() {
+    stop_prober();
     if (producer == nullptr) return;
     rd_kafka_flush(producer, static_cast<int>(kCloseFlushTimeout.count()));
     rd_kafka_purge(producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     rd_kafka_flush(producer, static_cast<int>(kPurgeServeTimeout.count()));
     if (topic != nullptr) rd_kafka_topic_destroy(topic);
     rd_kafka_destroy(producer);
+  }
+
+  // Whether a broker answers a metadata request now; blocks up to kReadyProbeTimeout.
+  [[nodiscard]] bool brokers_answer() const {
+    // Brokers only (no topic list): what matters is that one answers.
+    const rd_kafka_metadata_t* metadata = nullptr;
+    bool answered = rd_kafka_metadata(producer, 0, nullptr, &metadata,
+                                      static_cast<int>(kReadyProbeTimeout.count())) ==
+                    RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (metadata != nullptr) {
+      answered = answered && metadata->broker_cnt > 0;
+      rd_kafka_metadata_destroy(metadata);
+    }
+    // After a fatal error (e.g. the idempotent producer was fenced) nothing gets through.
+    std::array<char, kErrorTextBytes> fatal{};
+    return answered &&
+           rd_kafka_fatal_error(producer, fatal.data(), fatal.size()) == RD_KAFKA_RESP_ERR_NO_ERROR;
+  }
+
+  // The prober thread: asks at once, then once a second until stop_prober().
+  void probe_brokers() {
+    std::unique_lock lock(prober_mutex);
+    while (!prober_stopping) {
+      lock.unlock();
+      ready_answer.store(brokers_answer());
+      lock.lock();
+      prober_wake.wait_for(lock, kReadyProbeEvery, [this] { return prober_stopping; });
+    }
+  }
+
+  void start_prober() {
+    prober = std::thread([this] { probe_brokers(); });
+  }
+
+  // Returns once the prober thread ended: at most one metadata request later.
+  void stop_prober() {
+    {
+      std::lock_guard lock(prober_mutex);
+      prober_stopping = true;
+    }
+    prober_wake.notify_all();
+    if (prober.joinable()) prober.join();
   }
 
   void note_error(std::string_view error) {
@@ -192,7 +255,8 @@ struct KafkaNotifier::Impl {
   }
 };
 
-KafkaNotifier::KafkaNotifier(const KafkaConfig& config) : impl_(std::make_unique<Impl>()) {
+KafkaNotifier::KafkaNotifier(const KafkaConfig& config, std::size_t max_message_bytes)
+    : impl_(std::make_unique<Impl>()) {
   Impl& kafka = *impl_;
   kafka.config = config;
   if (config.brokers.empty()) {
@@ -204,7 +268,7 @@ KafkaNotifier::KafkaNotifier(const KafkaConfig& config) : impl_(std::make_unique
     throw std::invalid_argument("sync.adapters.kafka.deliveryTimeoutMs: must be positive");
   }
 
-  const std::vector<Setting> settings = producer_settings(config);
+  const std::vector<Setting> settings = producer_settings(config, max_message_bytes);
   std::array<char, kErrorTextBytes> error{};
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   for (const Setting& setting : settings) {
@@ -229,6 +293,7 @@ KafkaNotifier::KafkaNotifier(const KafkaConfig& config) : impl_(std::make_unique
     throw std::invalid_argument(std::string("sync.adapters.kafka.topic: ") +
                                 rd_kafka_err2str(rd_kafka_last_error()));
   }
+  kafka.start_prober();
 }
 
 KafkaNotifier::~KafkaNotifier() = default;
@@ -293,33 +358,8 @@ void KafkaNotifier::deliver(std::span<const OutboxEntry> entries, std::vector<bo
   kafka.awaiting = 0;
 }
 
-bool KafkaNotifier::ready() {
-  Impl& kafka = *impl_;
-  std::unique_lock lock(kafka.ready_mutex, std::try_to_lock);
-  // Another thread is asking the broker right now: the last answer will do.
-  if (!lock.owns_lock()) return kafka.ready_answer.load();
-  if (kafka.ready_asked && Clock::now() - kafka.ready_asked_at < kReadyAnswerHolds) {
-    return kafka.ready_answer.load();
-  }
-
-  // Brokers only (no topic list): what matters is that one answers.
-  const rd_kafka_metadata_t* metadata = nullptr;
-  bool answered =
-      rd_kafka_metadata(kafka.producer, 0, nullptr, &metadata,
-                        static_cast<int>(kReadyProbeTimeout.count())) == RD_KAFKA_RESP_ERR_NO_ERROR;
-  if (metadata != nullptr) {
-    answered = answered && metadata->broker_cnt > 0;
-    rd_kafka_metadata_destroy(metadata);
-  }
-  // After a fatal error (e.g. the idempotent producer was fenced) nothing gets through.
-  std::array<char, kErrorTextBytes> fatal{};
-  answered = answered && rd_kafka_fatal_error(kafka.producer, fatal.data(), fatal.size()) ==
-                             RD_KAFKA_RESP_ERR_NO_ERROR;
-
-  kafka.ready_answer.store(answered);
-  kafka.ready_asked_at = Clock::now();
-  kafka.ready_asked = true;
-  return answered;
+bool KafkaNotifier::ready() const {
+  return impl_->ready_answer.load();
 }
 
 KafkaNotifier::Stats KafkaNotifier::stats() const {

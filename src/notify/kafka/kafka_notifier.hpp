@@ -7,6 +7,7 @@
 // stay out of this header.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -31,11 +32,16 @@ class KafkaNotifier final : public Notifier {
     std::uint64_t out_queue = 0;       // messages the producer holds now (queued or in flight)
   };
 
-  // Creates the producer; does not wait for a broker (the server starts while Kafka
-  // is down). Throws std::invalid_argument naming the config key
-  // (sync.adapters.kafka.*) when librdkafka refuses a setting.
-  explicit KafkaNotifier(const KafkaConfig& config);
-  // Waits a bounded time for messages still in flight, then destroys the producer.
+  // Creates the producer and the thread behind ready(); does not wait for a broker
+  // (the server starts while Kafka is down). `max_message_bytes` is the largest
+  // message (value) the producer must accept: limits.maxMessageBytes, the size the
+  // sync service splits notifications to; librdkafka's message.max.bytes is set to
+  // it plus room for the key and the record framing. Throws std::invalid_argument
+  // naming the config key (sync.adapters.kafka.*, limits.maxMessageBytes) when
+  // librdkafka refuses a setting.
+  KafkaNotifier(const KafkaConfig& config, std::size_t max_message_bytes);
+  // Stops the ready() thread, waits a bounded time for messages still in flight,
+  // then destroys the producer.
   ~KafkaNotifier() override;
   KafkaNotifier(const KafkaNotifier&) = delete;
   KafkaNotifier& operator=(const KafkaNotifier&) = delete;
@@ -48,9 +54,11 @@ class KafkaNotifier final : public Notifier {
   // throws for delivery failures.
   void deliver(std::span<const OutboxEntry> entries, std::vector<bool>& delivered) override;
 
-  // Whether a broker answered a metadata request within the last second or so; asks
-  // again at most once a second and blocks for at most about half a second. Thread-safe.
-  [[nodiscard]] bool ready();
+  // Whether a broker answered the last metadata request (and the producer has no
+  // fatal error). Returns a cached answer at once, never blocks: a thread of the
+  // notifier asks once a second, each request bounded to half a second, so the answer
+  // is at most about 1.5 s old. False until the first answer. Thread-safe.
+  [[nodiscard]] bool ready() const;
 
   // Thread-safe.
   [[nodiscard]] Stats stats() const;
