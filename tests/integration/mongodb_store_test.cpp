@@ -129,8 +129,8 @@ TEST_F(MongoDbStoreTest, AnUnfinishedWriteOfAnotherInstanceIsCompletedOnLoad) {
                  "data": {"$binary": {"base64": "bmV3", "subType": "00"}},
                  "dataTimestamp": {"$numberLong": "5"}, "isDeleted": false}],
       "history": [],
-      "outbox": [{"_id": {"$numberLong": "900"}, "origin": "dead", "userId": "u",
-                  "message": "m", "createdAt": {"$numberLong": "1"}}]}]})");
+      "outbox": [{"_id": "dead:900", "sequence": {"$numberLong": "900"}, "origin": "dead",
+                  "userId": "u", "message": "m", "createdAt": {"$numberLong": "1"}}]}]})");
   ASSERT_TRUE(inserted.ok) << inserted.message;
   EXPECT_EQ(store->load_revision("u"), 2U);  // the revision is taken already
 
@@ -142,7 +142,7 @@ TEST_F(MongoDbStoreTest, AnUnfinishedWriteOfAnotherInstanceIsCompletedOnLoad) {
   EXPECT_EQ(state.items.find("replaced"), nullptr);
   EXPECT_NE(state.items.find("kept"), nullptr);
   EXPECT_EQ(count("sync_commits", R"({"_id": "u:1"})"), 0);  // only the newest stays
-  EXPECT_EQ(count("sync_outbox", R"({"_id": 900})"), 1);
+  EXPECT_EQ(count("sync_outbox", R"({"_id": "dead:900"})"), 1);
   EXPECT_EQ(store->stats().roll_forwards, 1U);
 
   // A write planned on the completed state commits on top of it.
@@ -198,6 +198,27 @@ TEST_F(MongoDbStoreTest, EachInstanceDeliversOnlyItsOwnOutbox) {
   const std::vector<OutboxEntry> mine = first->read_outbox(10);
   ASSERT_EQ(mine.size(), 1U);
   EXPECT_EQ(mine[0].message, "hello");
+}
+
+TEST_F(MongoDbStoreTest, TwoInstancesCommittingAtOnceKeepEveryNotification) {
+  // Sequences are per instance: the same number from two instances must not
+  // make one entry overwrite or swallow the other.
+  auto first = MongoDbStore::open(config("instance-a"));
+  auto second = MongoDbStore::open(config("instance-b"));
+  constexpr int kCommits = 20;
+  const auto commit_notifications = [&](Store& store, const std::string& user_id) {
+    for (int i = 0; i < kCommits; ++i) {
+      WriteSet writes = planned_on(store.load_user(user_id), user_id);
+      writes.outbox = {OutboxEntry{0, user_id, "m" + std::to_string(i), 1}};
+      ASSERT_EQ(commit_one(store, std::move(writes)), CommitStatus::committed);
+    }
+  };
+  std::thread other([&] { commit_notifications(*second, "ub"); });
+  commit_notifications(*first, "ua");
+  other.join();
+  EXPECT_EQ(first->read_outbox(100).size(), static_cast<std::size_t>(kCommits));
+  EXPECT_EQ(second->read_outbox(100).size(), static_cast<std::size_t>(kCommits));
+  EXPECT_EQ(count("sync_outbox", "{}"), 2 * kCommits);
 }
 
 TEST_F(MongoDbStoreTest, AWriteSetLargerThanOneIntentDocumentRoundTrips) {

@@ -124,10 +124,15 @@ BsonDocument encode_history(std::string_view id, std::string_view user_id,
   return document;
 }
 
+std::string outbox_id(std::string_view origin, std::uint64_t sequence) {
+  return std::string(origin) + ":" + std::to_string(sequence);
+}
+
 BsonDocument encode_outbox(std::uint64_t sequence, std::string_view origin,
                            const OutboxEntry& entry) {
   BsonDocument document;
-  document.append(field::kId, static_cast<std::int64_t>(sequence))
+  document.append(field::kId, outbox_id(origin, sequence))
+      .append(field::kSequence, static_cast<std::int64_t>(sequence))
       .append(field::kOrigin, origin)
       .append(field::kUserId, entry.user_id)
       .append(kMessage, entry.message)
@@ -137,7 +142,7 @@ BsonDocument encode_outbox(std::uint64_t sequence, std::string_view origin,
 
 OutboxEntry decode_outbox(const bson_t* document) {
   const BsonReader reader(document, "sync_outbox");
-  return OutboxEntry{static_cast<std::uint64_t>(reader.integer(field::kId)),
+  return OutboxEntry{static_cast<std::uint64_t>(reader.integer(field::kSequence)),
                      reader.text(field::kUserId), reader.text(kMessage),
                      reader.integer(field::kCreatedAt)};
 }

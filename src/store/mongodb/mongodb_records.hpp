@@ -23,6 +23,7 @@ inline constexpr const char* kLock = "lock";
 inline constexpr const char* kDevices = "devices";
 inline constexpr const char* kWriteId = "writeId";
 inline constexpr const char* kOrigin = "origin";
+inline constexpr const char* kSequence = "sequence";
 inline constexpr const char* kArchivedAt = "archivedAt";
 inline constexpr const char* kCreatedAt = "createdAt";
 // The arrays of a commit's parts (its writes outside the user document).
@@ -54,6 +55,9 @@ void append_user_fields(BsonDocument& document, const UserRecord& user);
 
 [[nodiscard]] BsonDocument encode_history(std::string_view id, std::string_view user_id,
                                           const HistoryRecord& record);
+// An outbox entry's _id: its instance and sequence (sequences are per instance,
+// so two instances may hand out the same one).
+[[nodiscard]] std::string outbox_id(std::string_view origin, std::uint64_t sequence);
 [[nodiscard]] BsonDocument encode_outbox(std::uint64_t sequence, std::string_view origin,
                                          const OutboxEntry& entry);
 [[nodiscard]] OutboxEntry decode_outbox(const bson_t* document);

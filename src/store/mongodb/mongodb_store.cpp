@@ -507,7 +507,7 @@ struct MongoDbStore::Impl {
     create_index(client, kItems, "userId_key", keys({field::kUserId, field::kKey}));
     create_index(client, kHistory, "userId_nonce", keys({field::kUserId, "nonce"}));
     create_index(client, kHistory, "archivedAt", keys({field::kArchivedAt}));
-    create_index(client, kOutbox, "origin_id", keys({field::kOrigin, field::kId}));
+    create_index(client, kOutbox, "origin_sequence", keys({field::kOrigin, field::kSequence}));
     create_index(client, kIntents, "writeId", keys({field::kWriteId}));
   }
 
@@ -518,7 +518,7 @@ struct MongoDbStore::Impl {
     BsonDocument filter;
     filter.append(field::kOrigin, origin);
     BsonDocument sort;
-    sort.append(field::kId, std::int64_t{-1});
+    sort.append(field::kSequence, std::int64_t{-1});
     BsonDocument options;
     options.append_document("sort", sort).append("limit", std::int64_t{1});
     find(client, kOutbox, filter, options, "read the outbox", [&](const bson_t* document) {
@@ -1146,7 +1146,7 @@ std::vector<OutboxEntry> MongoDbStore::read_outbox(std::size_t max_entries) {
     BsonDocument filter;
     filter.append(field::kOrigin, store.origin);
     BsonDocument sort;
-    sort.append(field::kId, std::int64_t{1});
+    sort.append(field::kSequence, std::int64_t{1});
     BsonDocument options;
     options.append_document("sort", sort).append("limit", static_cast<std::int64_t>(max_entries));
     store.find(client, kOutbox, filter, options, "read the outbox",
@@ -1163,7 +1163,9 @@ void MongoDbStore::remove_outbox(std::span<const std::uint64_t> sequences) {
     for (std::size_t start = 0; start < sequences.size(); start += kKeysPerStatement) {
       ArrayBuilder ids;
       const std::size_t end = std::min(sequences.size(), start + kKeysPerStatement);
-      for (std::size_t i = start; i < end; ++i) ids.add(static_cast<std::int64_t>(sequences[i]));
+      for (std::size_t i = start; i < end; ++i) {
+        ids.add(mongodb::outbox_id(store.origin, sequences[i]));
+      }
       store.remove_in(client, kOutbox, field::kId, ids, "remove delivered notifications");
     }
   });

@@ -6,7 +6,8 @@
 //                devices (few, bounded by limits.maxDevices)
 //   sync_items   one document per item, unique on (userId, key)
 //   sync_history archived versions, indexed by (userId, nonce) and archivedAt
-//   sync_outbox  notifications; each instance (`origin`) delivers its own
+//   sync_outbox  notifications, _id = "<origin>:<sequence>"; each instance
+//                (`origin`) numbers and delivers its own
 //   sync_commits commit records, _id = "<userId>:<revision>"
 //   sync_intents the further parts of a commit too large for its record
 //
