@@ -60,26 +60,27 @@ struct RocksDbConfig {
 
 // sync.adapters.mongodb: the store on a MongoDB (or compatible) deployment.
 struct MongoDbConfig {
-  std::string uri;                       // required when the store is mongodb
+  std::string uri;  // required when the store is mongodb
   std::string database = "primesync";
-  std::size_t pool_size = 16;            // connections kept open
-  std::string write_concern = "majority";  // "majority" or a number of members
-  bool journal = true;                   // acknowledged only once in the journal
+  std::size_t pool_size = 16;                       // connections kept open
+  std::string write_concern = "majority";           // "majority" or a number of members
+  bool journal = true;                              // acknowledged only once in the journal
   std::chrono::milliseconds timeout{5000};          // a whole operation (server selection too)
   std::chrono::milliseconds connect_timeout{2000};  // opening one connection
-  std::size_t bulk_statements = 50;      // statements per bulk write command
-  std::string instance_id;               // owner of this process's outbox entries; "" = host name
-  std::chrono::seconds intent_timeout{30};  // another instance's unfinished write is completed after
+  std::size_t bulk_statements = 50;                 // statements per bulk write command
+  std::string instance_id;  // owner of this process's outbox entries; "" = host name
+  std::chrono::seconds intent_timeout{
+      30};  // another instance's unfinished write is completed after
 };
 
 // sync.adapters.kafka: the notifier that publishes every change to a topic.
 struct KafkaConfig {
-  std::string brokers;                       // "" = no Kafka notifier
+  std::string brokers;  // "" = no Kafka notifier
   std::string topic = "prime-notification";
-  std::string compression = "lz4";           // none, gzip, snappy, lz4, zstd
+  std::string compression = "lz4";                    // none, gzip, snappy, lz4, zstd
   std::chrono::milliseconds delivery_timeout{10000};  // one delivery attempt, then retried
-  std::size_t queue_messages = 100000;       // producer's local queue
-  std::chrono::milliseconds linger{5};       // librdkafka batching
+  std::size_t queue_messages = 100000;                // producer's local queue
+  std::chrono::milliseconds linger{5};                // librdkafka batching
   std::string client_id = "primesync";
 };
 

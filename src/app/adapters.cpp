@@ -39,8 +39,7 @@ void open_mongodb(const Config& config, Adapters& adapters) {
                                "Unfinished writes completed when a user was loaded.",
                                stats.roll_forwards);
         observe::append_metric(out, "primesync_mongodb_load_retries_total", "counter",
-                               "Loads read again because a commit raced them.",
-                               stats.load_retries);
+                               "Loads read again because a commit raced them.", stats.load_retries);
         observe::append_metric(out, "primesync_mongodb_failures_total", "counter",
                                "Operations that failed (answered 50300).", stats.failures);
       }});

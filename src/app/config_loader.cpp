@@ -204,27 +204,28 @@ const std::vector<Setting>& settings() {
     s.push_back(text(
         "sync.adapters.mongodb.uri", "MongoDB connection string (required for mongodb)",
         [](C& c) -> std::string& { return c.mongodb.uri; }, true));
-    s.push_back(text("sync.adapters.mongodb.database", "database of the mongodb store",
-                     [](C& c) -> std::string& { return c.mongodb.database; }, false,
-                     [](const std::string& value) {
-                       if (value.empty() || value.find_first_of("/\\. \"$") != std::string::npos) {
-                         bad_value("sync.adapters.mongodb.database",
-                                   "must be a non-empty name without / \\ . space \" $");
-                       }
-                     }));
+    s.push_back(text(
+        "sync.adapters.mongodb.database", "database of the mongodb store",
+        [](C& c) -> std::string& { return c.mongodb.database; }, false,
+        [](const std::string& value) {
+          if (value.empty() || value.find_first_of("/\\. \"$") != std::string::npos) {
+            bad_value("sync.adapters.mongodb.database",
+                      "must be a non-empty name without / \\ . space \" $");
+          }
+        }));
     s.push_back(integer("sync.adapters.mongodb.poolSize", "connections to MongoDB kept open",
                         &C::mongodb, 1, 10000, &MongoDbConfig::pool_size));
-    s.push_back(text("sync.adapters.mongodb.writeConcern",
-                     "w of every write: majority or a number of members",
-                     [](C& c) -> std::string& { return c.mongodb.write_concern; }, false,
-                     [](const std::string& value) {
-                       const bool number = !value.empty() && value.size() < 4 &&
-                                           value.find_first_not_of("0123456789") == std::string::npos;
-                       if (value != "majority" && !number) {
-                         bad_value("sync.adapters.mongodb.writeConcern",
-                                   "must be majority or a number of members");
-                       }
-                     }));
+    s.push_back(text(
+        "sync.adapters.mongodb.writeConcern", "w of every write: majority or a number of members",
+        [](C& c) -> std::string& { return c.mongodb.write_concern; }, false,
+        [](const std::string& value) {
+          const bool number = !value.empty() && value.size() < 4 &&
+                              value.find_first_not_of("0123456789") == std::string::npos;
+          if (value != "majority" && !number) {
+            bad_value("sync.adapters.mongodb.writeConcern",
+                      "must be majority or a number of members");
+          }
+        }));
     s.push_back(boolean("sync.adapters.mongodb.journal",
                         "acknowledge writes only once they are in the journal", &C::mongodb,
                         &MongoDbConfig::journal));
@@ -246,31 +247,32 @@ const std::vector<Setting>& settings() {
     s.push_back(text("sync.adapters.kafka.brokers",
                      "Kafka bootstrap servers (host:port,...); empty = no Kafka notifier",
                      [](C& c) -> std::string& { return c.kafka.brokers; }));
-    s.push_back(text("sync.adapters.kafka.topic", "topic of the notifications",
-                     [](C& c) -> std::string& { return c.kafka.topic; }, false,
-                     [](const std::string& value) {
-                       if (value.empty() || value.size() > 249 ||
-                           value.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != std::string::npos) {
-                         bad_value("sync.adapters.kafka.topic",
-                                   "must be 1 to 249 of a-z A-Z 0-9 . _ -");
-                       }
-                     }));
-    s.push_back(text("sync.adapters.kafka.compression", "none, gzip, snappy, lz4 or zstd",
-                     [](C& c) -> std::string& { return c.kafka.compression; }, false,
-                     [](const std::string& value) {
-                       static const std::vector<std::string> codecs = {"none", "gzip", "snappy",
-                                                                       "lz4", "zstd"};
-                       if (std::find(codecs.begin(), codecs.end(), value) == codecs.end()) {
-                         bad_value("sync.adapters.kafka.compression",
-                                   "must be one of none, gzip, snappy, lz4, zstd");
-                       }
-                     }));
+    s.push_back(text(
+        "sync.adapters.kafka.topic", "topic of the notifications",
+        [](C& c) -> std::string& { return c.kafka.topic; }, false,
+        [](const std::string& value) {
+          if (value.empty() || value.size() > 249 ||
+              value.find_first_not_of(
+                  "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+                  std::string::npos) {
+            bad_value("sync.adapters.kafka.topic", "must be 1 to 249 of a-z A-Z 0-9 . _ -");
+          }
+        }));
+    s.push_back(text(
+        "sync.adapters.kafka.compression", "none, gzip, snappy, lz4 or zstd",
+        [](C& c) -> std::string& { return c.kafka.compression; }, false,
+        [](const std::string& value) {
+          static const std::vector<std::string> codecs = {"none", "gzip", "snappy", "lz4", "zstd"};
+          if (std::find(codecs.begin(), codecs.end(), value) == codecs.end()) {
+            bad_value("sync.adapters.kafka.compression",
+                      "must be one of none, gzip, snappy, lz4, zstd");
+          }
+        }));
     s.push_back(integer("sync.adapters.kafka.deliveryTimeoutMs",
                         "time one delivery may take before it is retried later", &C::kafka, 1000,
                         3600000, &KafkaConfig::delivery_timeout));
-    s.push_back(integer("sync.adapters.kafka.queueMessages",
-                        "messages the producer holds locally", &C::kafka, 1, 10000000,
-                        &KafkaConfig::queue_messages));
+    s.push_back(integer("sync.adapters.kafka.queueMessages", "messages the producer holds locally",
+                        &C::kafka, 1, 10000000, &KafkaConfig::queue_messages));
     s.push_back(integer("sync.adapters.kafka.lingerMs", "time the producer gathers a batch",
                         &C::kafka, 0, 60000, &KafkaConfig::linger));
     s.push_back(text("sync.adapters.kafka.clientId", "client.id the broker sees",

@@ -37,8 +37,7 @@ int serve(const primesync::Config& config) {
   primesync::http::ApiRouter router(
       config, service,
       [&server_pointer] {
-        return server_pointer != nullptr ? server_pointer->stats()
-                                         : primesync::http::ServerStats{};
+        return server_pointer != nullptr ? server_pointer->stats() : primesync::http::ServerStats{};
       },
       adapters.probes);
   primesync::http::Server server(config.server, router);

@@ -111,8 +111,8 @@ void WriteQueue::process(std::vector<Job>& jobs) {
         conflict_failures_.fetch_add(round.size(), std::memory_order_relaxed);
         break;
       }
-      round = plan_and_commit(jobs, round, latest, outcomes, answered, settled,
-                              queued_notifications);
+      round =
+          plan_and_commit(jobs, round, latest, outcomes, answered, settled, queued_notifications);
     }
   } catch (const StoreUnavailable& error) {
     // What committed before the failure stands; the rest is not acknowledged.
@@ -266,9 +266,9 @@ std::vector<std::size_t> WriteQueue::plan_and_commit(
 }
 
 WriteQueue::Stats WriteQueue::stats() const {
-  return Stats{depth_.load(),          rejected_.load(),  batches_.load(),
-               batched_writes_.load(), failures_.load(),  conflicts_.load(),
-               conflict_failures_.load()};
+  return Stats{
+      depth_.load(),    rejected_.load(),  batches_.load(),          batched_writes_.load(),
+      failures_.load(), conflicts_.load(), conflict_failures_.load()};
 }
 
 }  // namespace primesync

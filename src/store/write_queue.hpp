@@ -21,8 +21,8 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <string>
 #include <span>
+#include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -62,7 +62,7 @@ class WriteQueue {
     std::uint64_t batches = 0;
     std::uint64_t batched_writes = 0;
     std::uint64_t failures = 0;
-    std::uint64_t conflicts = 0;         // write sets the store refused: planned again
+    std::uint64_t conflicts = 0;          // write sets the store refused: planned again
     std::uint64_t conflict_failures = 0;  // operations that ran out of attempts (50300)
   };
   [[nodiscard]] Stats stats() const;
@@ -94,8 +94,7 @@ class WriteQueue {
                                            std::unordered_map<std::string, Planned>& latest,
                                            std::vector<std::optional<Failure>>& outcomes,
                                            std::vector<UserStatePtr>& answered,
-                                           std::vector<bool>& settled,
-                                           bool& queued_notifications);
+                                           std::vector<bool>& settled, bool& queued_notifications);
   // Completes every job: with its failure, or with the state its answer is based on.
   static void finish(std::vector<Job>& jobs, std::vector<std::optional<Failure>>& outcomes,
                      std::vector<UserStatePtr>& answered);

@@ -219,10 +219,11 @@ ServiceStats SyncService::stats() const {
   const auto cache = impl_->cache.stats();
   const auto queue = impl_->queue.stats();
   const auto outbox = impl_->dispatcher.stats();
-  return ServiceStats{cache.hits,           cache.misses,   cache.evictions, cache.bytes,
-                      cache.entries,        queue.depth,    queue.rejected,  queue.batches,
-                      queue.batched_writes, queue.failures, outbox.pending,  outbox.delivered,
-                      outbox.failures,      outbox.dropped, queue.conflicts, queue.conflict_failures};
+  return ServiceStats{
+      cache.hits,           cache.misses,   cache.evictions, cache.bytes,
+      cache.entries,        queue.depth,    queue.rejected,  queue.batches,
+      queue.batched_writes, queue.failures, outbox.pending,  outbox.delivered,
+      outbox.failures,      outbox.dropped, queue.conflicts, queue.conflict_failures};
 }
 
 bool SyncService::ready() const {

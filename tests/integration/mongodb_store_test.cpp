@@ -21,8 +21,8 @@ namespace {
 using primesync_it::json;
 
 ItemPtr make_item(std::string key, std::string data, Millis timestamp = 1) {
-  return std::make_shared<const Item>(Item{std::move(key), "Wallet", std::move(data), timestamp,
-                                           false});
+  return std::make_shared<const Item>(
+      Item{std::move(key), "Wallet", std::move(data), timestamp, false});
 }
 
 // A write set planned on `state`, as the write queue stamps it.
@@ -61,8 +61,7 @@ class MongoDbStoreTest : public primesync_it::MongoTest {
   }
 
   [[nodiscard]] std::int64_t count(const std::string& collection, const std::string& filter) {
-    const auto result =
-        command(R"({"count": ")" + collection + R"(", "query": )" + filter + "}");
+    const auto result = command(R"({"count": ")" + collection + R"(", "query": )" + filter + "}");
     EXPECT_TRUE(result.ok) << result.message;
     return primesync_it::get_int(json(result.reply).get(), "n");
   }

@@ -62,7 +62,8 @@ class ArrayBuilder {
 // Reads the fields of one stored document; `what` names it in errors.
 class BsonReader {
  public:
-  BsonReader(const bson_t* document, std::string what) : document_(document), what_(std::move(what)) {}
+  BsonReader(const bson_t* document, std::string what)
+      : document_(document), what_(std::move(what)) {}
 
   [[nodiscard]] bool has(const char* key) const;
   [[nodiscard]] std::string text(const char* key) const;

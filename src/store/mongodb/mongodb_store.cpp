@@ -69,7 +69,7 @@ constexpr std::size_t kHostNameBytes = 256;
 void log_driver_line(mongoc_log_level_t level, const char* domain, const char* message,
                      void* /*user_data*/) {
   if (level > MONGOC_LOG_LEVEL_INFO) return;
-  const observe::Level ours = level <= MONGOC_LOG_LEVEL_CRITICAL ? observe::Level::error
+  const observe::Level ours = level <= MONGOC_LOG_LEVEL_CRITICAL  ? observe::Level::error
                               : level == MONGOC_LOG_LEVEL_WARNING ? observe::Level::warn
                                                                   : observe::Level::info;
   observe::log_event(ours, std::string("mongodb ") + domain + ": " + message);
@@ -282,7 +282,8 @@ class PartsBuilder {
   }
 
   void seal(bool even_empty = false) {
-    if (!even_empty && deletes_.count() + items_.count() + history_.count() + outbox_.count() == 0) {
+    if (!even_empty &&
+        deletes_.count() + items_.count() + history_.count() + outbox_.count() == 0) {
       return;
     }
     BsonDocument part;
@@ -491,8 +492,8 @@ struct MongoDbStore::Impl {
     command.append("createIndexes", collection_name).append_array("indexes", indexes.elements());
     BsonDocument reply;
     bson_error_t error;
-    if (!mongoc_client_command_simple(client.get(), config.database.c_str(), command.get(),
-                                      nullptr, reply.get(), &error)) {
+    if (!mongoc_client_command_simple(client.get(), config.database.c_str(), command.get(), nullptr,
+                                      reply.get(), &error)) {
       unavailable(std::string("create the index ") + name + " of " + collection_name, error);
     }
   }
@@ -695,8 +696,7 @@ struct MongoDbStore::Impl {
     filter.append_document(key, in);
     BsonDocument reply;
     bson_error_t error;
-    if (!mongoc_collection_delete_many(target.get(), filter.get(), nullptr, reply.get(),
-                                       &error)) {
+    if (!mongoc_collection_delete_many(target.get(), filter.get(), nullptr, reply.get(), &error)) {
       unavailable(action, error);
     }
   }
@@ -712,8 +712,8 @@ struct MongoDbStore::Impl {
     for (const Commit* commit : commits) {
       ids.add(record_id(commit->user_id, commit->expected_revision + 1));
     }
-    auto last = std::make_shared<std::chrono::steady_clock::time_point>(
-        std::chrono::steady_clock::now());
+    auto last =
+        std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
     auto shared_ids = std::make_shared<ArrayBuilder>(std::move(ids));
     return [this, &client, last, shared_ids] {
       const auto now = std::chrono::steady_clock::now();
@@ -754,15 +754,18 @@ struct MongoDbStore::Impl {
         if (now_seen.revision() != seen.revision() || !now_seen.unapplied) {
           return;  // applied (or withdrawn): the caller reads again
         }
-        const Millis fresh = BsonReader(now_seen.unapplied->get(), "sync_commits")
-                                 .integer(kCommittedAt);
+        const Millis fresh =
+            BsonReader(now_seen.unapplied->get(), "sync_commits").integer(kCommittedAt);
         if (now_millis() - fresh >= timeout) break;  // its writer stopped keeping it fresh
         std::this_thread::sleep_for(poll);
         poll = std::min(poll * 2, kPendingPollLongest);
       }
     }
-    Commit commit{std::string(user_id), seen.revision(), record.text(field::kWriteId),
-                  BsonDocument::adopt(bson_copy(seen.unapplied->get())), {}};
+    Commit commit{std::string(user_id),
+                  seen.revision(),
+                  record.text(field::kWriteId),
+                  BsonDocument::adopt(bson_copy(seen.unapplied->get())),
+                  {}};
     if (record.integer(kParts) > 1) {
       BsonDocument filter;
       filter.append(field::kWriteId, commit.write_id);
@@ -800,9 +803,9 @@ struct MongoDbStore::Impl {
     }
     ArrayBuilder removed;
     for (const std::string& instance_id : writes.delete_devices) {
-      const bool put_again = std::any_of(
-          writes.put_devices.begin(), writes.put_devices.end(),
-          [&](const Device& device) { return device.instance_id == instance_id; });
+      const bool put_again =
+          std::any_of(writes.put_devices.begin(), writes.put_devices.end(),
+                      [&](const Device& device) { return device.instance_id == instance_id; });
       if (!put_again) removed.add(instance_id);  // deletes before puts: the put wins
     }
     ArrayBuilder added;
@@ -823,7 +826,8 @@ struct MongoDbStore::Impl {
     if (const auto added = record.child(kPutDevices)) {
       mongodb::for_each_document(record, added->get(), [&](const bson_t* device) {
         const std::string path =
-            devices + mongodb::device_field(BsonReader(device, "sync_commits.putDevices").text(kInstanceId));
+            devices +
+            mongodb::device_field(BsonReader(device, "sync_commits.putDevices").text(kInstanceId));
         bson_append_document(set.get(), path.c_str(), static_cast<int>(path.size()), device);
       });
     }
@@ -853,7 +857,8 @@ struct MongoDbStore::Impl {
       builder.add(&PartsBuilder::items_, mongodb::encode_item(writes.user_id, *item));
     }
     // History and outbox ids are fixed at commit, so applying twice inserts nothing new.
-    const std::string history_prefix = record_id(writes.user_id, writes.expected_revision + 1) + ":";
+    const std::string history_prefix =
+        record_id(writes.user_id, writes.expected_revision + 1) + ":";
     for (std::size_t i = 0; i < writes.history.size(); ++i) {
       builder.add(&PartsBuilder::history_,
                   mongodb::encode_history(history_prefix + std::to_string(i), writes.user_id,
@@ -896,9 +901,8 @@ struct MongoDbStore::Impl {
       options.append_bool("ordered", false);
       BsonDocument reply;
       bson_error_t error;
-      const bool ok = mongoc_collection_insert_many(records.get(), documents.data(),
-                                                    documents.size(), options.get(), reply.get(),
-                                                    &error);
+      const bool ok = mongoc_collection_insert_many(
+          records.get(), documents.data(), documents.size(), options.get(), reply.get(), &error);
       if (ok) continue;
       if (!only_duplicate_keys(reply.get())) unavailable("commit", error);
       for (const auto& [index, code] : write_errors(reply.get())) won[start + index] = false;
@@ -922,7 +926,8 @@ struct MongoDbStore::Impl {
     std::unordered_map<std::string, std::uint64_t> revisions;
     find(client, kUsers, filter, options, "read revisions", [&](const bson_t* document) {
       const BsonReader reader(document, "users");
-      revisions[reader.text(field::kId)] = static_cast<std::uint64_t>(reader.integer(field::kRevision));
+      revisions[reader.text(field::kId)] =
+          static_cast<std::uint64_t>(reader.integer(field::kRevision));
     });
     return revisions;
   }
@@ -943,7 +948,8 @@ struct MongoDbStore::Impl {
     std::vector<std::uint64_t> first_sequences;
     for (const std::size_t index : wave) {
       const WriteSet& writes = batch[index];
-      const std::uint64_t first = writes.outbox.empty() ? 0 : reserve_sequences(writes.outbox.size());
+      const std::uint64_t first =
+          writes.outbox.empty() ? 0 : reserve_sequences(writes.outbox.size());
       first_sequences.push_back(first);
       commits.push_back(build_commit(writes, first, now));
     }
@@ -1149,8 +1155,9 @@ std::vector<OutboxEntry> MongoDbStore::read_outbox(std::size_t max_entries) {
     sort.append(field::kSequence, std::int64_t{1});
     BsonDocument options;
     options.append_document("sort", sort).append("limit", static_cast<std::int64_t>(max_entries));
-    store.find(client, kOutbox, filter, options, "read the outbox",
-               [&](const bson_t* document) { entries.push_back(mongodb::decode_outbox(document)); });
+    store.find(client, kOutbox, filter, options, "read the outbox", [&](const bson_t* document) {
+      entries.push_back(mongodb::decode_outbox(document));
+    });
     return entries;
   });
 }
@@ -1182,11 +1189,11 @@ std::size_t MongoDbStore::prune_history(Millis older_than) {
     filter.append_document(field::kArchivedAt, before);
     BsonDocument reply;
     bson_error_t error;
-    if (!mongoc_collection_delete_many(history.get(), filter.get(), nullptr, reply.get(),
-                                       &error)) {
+    if (!mongoc_collection_delete_many(history.get(), filter.get(), nullptr, reply.get(), &error)) {
       unavailable("prune history", error);
     }
-    return static_cast<std::size_t>(BsonReader(reply.get(), "delete reply").integer("deletedCount"));
+    return static_cast<std::size_t>(
+        BsonReader(reply.get(), "delete reply").integer("deletedCount"));
   });
 }
 
@@ -1203,9 +1210,8 @@ MongoDbStore::Stats MongoDbStore::stats() const noexcept {
   const auto load = [](const std::atomic<std::uint64_t>& counter) {
     return counter.load(std::memory_order_relaxed);
   };
-  return Stats{load(counters.commits),       load(counters.write_sets),
-               load(counters.conflicts),     load(counters.roll_forwards),
-               load(counters.load_retries),  load(counters.failures),
+  return Stats{load(counters.commits),       load(counters.write_sets),   load(counters.conflicts),
+               load(counters.roll_forwards), load(counters.load_retries), load(counters.failures),
                load(counters.users_loaded)};
 }
 

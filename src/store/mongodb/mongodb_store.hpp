@@ -45,13 +45,13 @@ class MongoDbStore final : public Store {
  public:
   // Counters since open, for /metrics.
   struct Stats {
-    std::uint64_t commits = 0;         // commit() calls that wrote something
-    std::uint64_t write_sets = 0;      // write sets committed
-    std::uint64_t conflicts = 0;       // write sets refused by their precondition
-    std::uint64_t roll_forwards = 0;   // unfinished writes completed on load
-    std::uint64_t load_retries = 0;    // loads repeated because a commit raced them
-    std::uint64_t failures = 0;        // operations that threw StoreUnavailable
-    std::uint64_t users_loaded = 0;    // load_user() calls
+    std::uint64_t commits = 0;        // commit() calls that wrote something
+    std::uint64_t write_sets = 0;     // write sets committed
+    std::uint64_t conflicts = 0;      // write sets refused by their precondition
+    std::uint64_t roll_forwards = 0;  // unfinished writes completed on load
+    std::uint64_t load_retries = 0;   // loads repeated because a commit raced them
+    std::uint64_t failures = 0;       // operations that threw StoreUnavailable
+    std::uint64_t users_loaded = 0;   // load_user() calls
   };
 
   // Connects, creates the collections' indexes (idempotent) and starts the health

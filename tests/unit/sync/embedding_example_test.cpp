@@ -9,8 +9,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <optional>
+#include <set>
 
 #include "primesync/sync_service.hpp"
 
@@ -44,7 +44,7 @@ class MapStore : public Store {
         statuses.push_back(CommitStatus::conflict);
         continue;
       }
-      apply_write_set(stored, writes);           // items, lock, devices, user record
+      apply_write_set(stored, writes);            // items, lock, devices, user record
       for (OutboxEntry& entry : writes.outbox) {  // notifications to send
         entry.sequence = next_sequence_++;
         outbox_.push_back(entry);

@@ -9,8 +9,8 @@
 #include <functional>
 #include <future>
 #include <map>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -476,10 +476,10 @@ TEST_F(WriteQueueConflictTest, AStoreFailureAfterAConflictKeepsWhatCommittedBefo
   ConflictingStore conflicting(store);
   SyncService service(config_, conflicting, {}, testing::fixed_environment(clock_, ids_));
   for (const Caller& caller : {device_a_, device_z_}) {
-    ASSERT_TRUE(await_outcome<WriteResponse>([&](auto done) {
-                  service.flush(caller, FlushRequest{{make_item("a", 1)}, "pwd", 0, make_lock(1)},
-                                done);
-                }).ok());
+    ASSERT_TRUE(
+        await_outcome<WriteResponse>([&](auto done) {
+          service.flush(caller, FlushRequest{{make_item("a", 1)}, "pwd", 0, make_lock(1)}, done);
+        }).ok());
   }
   // Both uploads wait behind a held commit, so they form one batch.
   store.hold_commits();
@@ -497,8 +497,7 @@ TEST_F(WriteQueueConflictTest, AStoreFailureAfterAConflictKeepsWhatCommittedBefo
   // The held commit is past the wrapper already: this applies to the uploads' batch.
   conflicting.refuse_once("u1", /*then_fail=*/true);
   store.release_commits();
-  ASSERT_EQ(blocked.get_future().wait_for(testing::completion_deadline),
-            std::future_status::ready);
+  ASSERT_EQ(blocked.get_future().wait_for(testing::completion_deadline), std::future_status::ready);
 
   auto u1 = first.get_future();
   auto u2 = second.get_future();
