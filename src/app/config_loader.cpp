@@ -126,6 +126,19 @@ Setting text(std::string path, std::string help, std::function<std::string&(Conf
       }};
 }
 
+// A text key that takes one of a fixed set of values.
+Setting choice(std::string path, std::string help, std::function<std::string&(Config&)> field,
+               std::vector<std::string> values) {
+  std::string listed;
+  for (const std::string& value : values) listed += (listed.empty() ? "" : ", ") + value;
+  return text(std::move(path), std::move(help), std::move(field), false,
+              [path, values = std::move(values), listed](const std::string& value) {
+                if (std::find(values.begin(), values.end(), value) == values.end()) {
+                  bad_value(path, "must be one of " + listed);
+                }
+              });
+}
+
 std::string env_name(std::string_view path) {
   std::string name(env_prefix);
   for (char c : path) {
@@ -182,14 +195,8 @@ const std::vector<Setting>& settings() {
                         unlimited / 1000, &CacheConfig::ttl));
     s.push_back(integer("sync.cacheMaxBytes", "bytes the cache may hold", &C::cache, 0,
                         std::int64_t{1} << 40, &CacheConfig::max_bytes));
-    s.push_back(text(
-        "sync.adapters.store", "the store: rocksdb (embedded) or mongodb",
-        [](C& c) -> std::string& { return c.store; }, false,
-        [](const std::string& value) {
-          if (value != "rocksdb" && value != "mongodb") {
-            bad_value("sync.adapters.store", "must be rocksdb or mongodb");
-          }
-        }));
+    s.push_back(choice("sync.adapters.store", "the store: rocksdb (embedded) or mongodb",
+                       [](C& c) -> std::string& { return c.store; }, {"rocksdb", "mongodb"}));
     s.push_back(text("sync.adapters.rocksdb.path", "data directory of the embedded store",
                      [](C& c) -> std::string& { return c.rocksdb.path; }));
     s.push_back(boolean("sync.adapters.rocksdb.syncWal",
@@ -258,16 +265,9 @@ const std::vector<Setting>& settings() {
             bad_value("sync.adapters.kafka.topic", "must be 1 to 249 of a-z A-Z 0-9 . _ -");
           }
         }));
-    s.push_back(text(
-        "sync.adapters.kafka.compression", "none, gzip, snappy, lz4 or zstd",
-        [](C& c) -> std::string& { return c.kafka.compression; }, false,
-        [](const std::string& value) {
-          static const std::vector<std::string> codecs = {"none", "gzip", "snappy", "lz4", "zstd"};
-          if (std::find(codecs.begin(), codecs.end(), value) == codecs.end()) {
-            bad_value("sync.adapters.kafka.compression",
-                      "must be one of none, gzip, snappy, lz4, zstd");
-          }
-        }));
+    s.push_back(choice("sync.adapters.kafka.compression", "none, gzip, snappy, lz4 or zstd",
+                       [](C& c) -> std::string& { return c.kafka.compression; },
+                       {"none", "gzip", "snappy", "lz4", "zstd"}));
     s.push_back(integer("sync.adapters.kafka.deliveryTimeoutMs",
                         "time one delivery may take before it is retried later", &C::kafka, 1000,
                         3600000, &KafkaConfig::delivery_timeout));
@@ -300,16 +300,9 @@ const std::vector<Setting>& settings() {
                         &C::outbox, 1, unlimited / 1000, &OutboxConfig::max_age));
     s.push_back(integer("outbox.historyRetentionSeconds", "how long archived versions are kept",
                         &C::outbox, 1, unlimited / 1000, &OutboxConfig::history_retention));
-    s.push_back(text(
-        "log.level", "trace, debug, info, warn, error or off",
-        [](C& c) -> std::string& { return c.log.level; }, false,
-        [](const std::string& value) {
-          static const std::vector<std::string> levels = {"trace", "debug", "info",
-                                                          "warn",  "error", "off"};
-          if (std::find(levels.begin(), levels.end(), value) == levels.end()) {
-            bad_value("log.level", "must be one of trace, debug, info, warn, error, off");
-          }
-        }));
+    s.push_back(choice("log.level", "trace, debug, info, warn, error or off",
+                       [](C& c) -> std::string& { return c.log.level; },
+                       {"trace", "debug", "info", "warn", "error", "off"}));
     s.push_back(
         boolean("log.accessLog", "one JSON line per request", &C::log, &LogConfig::access_log));
     return s;

@@ -225,7 +225,7 @@ INSTANTIATE_TEST_SUITE_P(
                     "server.readTimeoutMs: must be between"},
         BadFileCase{"BadEnumValue", "[log]\nlevel = \"loud\"\n", "log.level: must be one of"},
         BadFileCase{"BadStore", "[sync.adapters]\nstore = \"postgres\"\n",
-                    "sync.adapters.store: must be rocksdb or mongodb"},
+                    "sync.adapters.store: must be one of rocksdb, mongodb"},
         BadFileCase{"NotToml", "[server\nlisten = \n", "line"}),
     [](const auto& info) { return info.param.name; });
 
