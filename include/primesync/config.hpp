@@ -67,7 +67,7 @@ struct MongoDbConfig {
   bool journal = true;                              // acknowledged only once in the journal
   std::chrono::milliseconds timeout{5000};          // a whole operation (server selection too)
   std::chrono::milliseconds connect_timeout{2000};  // opening one connection
-  std::size_t bulk_statements = 50;                 // statements per bulk write command
+  std::size_t bulk_statements = 32;                 // update statements in flight per process
   std::string instance_id;  // owner of this process's outbox entries; "" = host name
   std::chrono::seconds intent_timeout{
       30};  // another instance's unfinished write is completed after

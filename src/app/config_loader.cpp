@@ -242,9 +242,10 @@ const std::vector<Setting>& settings() {
     s.push_back(integer("sync.adapters.mongodb.connectTimeoutMs",
                         "longest wait to open one connection", &C::mongodb, 1, 600000,
                         &MongoDbConfig::connect_timeout));
-    s.push_back(integer("sync.adapters.mongodb.bulkStatements",
-                        "statements per bulk write command (FerretDB needs at most 50)",
-                        &C::mongodb, 1, 100000, &MongoDbConfig::bulk_statements));
+    s.push_back(
+        integer("sync.adapters.mongodb.bulkStatements",
+                "update statements in flight at once (FerretDB: all instances together under 100)",
+                &C::mongodb, 1, 100000, &MongoDbConfig::bulk_statements));
     s.push_back(text("sync.adapters.mongodb.instanceId",
                      "this instance's name on its outbox entries; empty = host name",
                      [](C& c) -> std::string& { return c.mongodb.instance_id; }));

@@ -47,6 +47,7 @@ constexpr const char* kUnset = "unset";
 constexpr const char* kPutDevices = "putDevices";
 constexpr const char* kDeleteDevices = "deleteDevices";
 constexpr const char* kInstanceId = "instanceId";
+constexpr const char* kNewItems = "newItems";
 constexpr const char* kCommittedAt = "at";
 constexpr const char* kParts = "parts";
 // Outbox sequences: milliseconds since the epoch, shifted, plus a counter.
@@ -151,6 +152,34 @@ bool only_duplicate_keys(const bson_t* reply) {
   return any;
 }
 
+// How many update statements this process has in flight at once, across all its
+// threads. FerretDB holds a connection for every matching statement of an update
+// command until the command ends and wedges the database when its pool (100)
+// runs dry, so the statements in flight, not only those of one command, must
+// stay bounded.
+class StatementBudget {
+ public:
+  explicit StatementBudget(std::size_t capacity) : available_(capacity) {}
+
+  void acquire(std::size_t statements) {
+    std::unique_lock lock(mutex_);
+    returned_.wait(lock, [&] { return available_ >= statements; });
+    available_ -= statements;
+  }
+  void release(std::size_t statements) {
+    {
+      std::lock_guard lock(mutex_);
+      available_ += statements;
+    }
+    returned_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable returned_;
+  std::size_t available_;
+};
+
 // Statements sent as bulk write commands of at most `max_statements` each (FerretDB
 // wedges on large update commands). Before each command `keep_going` may stop it.
 class BulkWriter {
@@ -160,6 +189,7 @@ class BulkWriter {
     bool ordered = true;
     bool duplicates_are_done = false;  // idempotent inserts
     std::string action;
+    StatementBudget* budget = nullptr;  // for commands holding update statements
   };
 
   BulkWriter(mongoc_collection_t* collection, Options options,
@@ -210,7 +240,9 @@ class BulkWriter {
     if (before_command_) before_command_();
     BsonDocument reply;
     bson_error_t error;
+    if (options_.budget != nullptr) options_.budget->acquire(count_);
     const bool ok = mongoc_bulk_operation_execute(bulk_, reply.get(), &error) != 0;
+    if (options_.budget != nullptr) options_.budget->release(count_);
     mongoc_bulk_operation_destroy(bulk_);
     bulk_ = nullptr;
     count_ = 0;
@@ -271,7 +303,8 @@ class PartsBuilder {
     return std::move(parts_);
   }
 
-  ArrayBuilder items_;
+  ArrayBuilder items_;      // replace stored items: upserts
+  ArrayBuilder new_items_;  // keys not stored before: inserts (much cheaper on FerretDB)
   ArrayBuilder history_;
   ArrayBuilder outbox_;
 
@@ -282,18 +315,21 @@ class PartsBuilder {
   }
 
   void seal(bool even_empty = false) {
-    if (!even_empty &&
-        deletes_.count() + items_.count() + history_.count() + outbox_.count() == 0) {
+    if (!even_empty && deletes_.count() + items_.count() + new_items_.count() + history_.count() +
+                               outbox_.count() ==
+                           0) {
       return;
     }
     BsonDocument part;
     part.append_array(field::kDeletes, deletes_.elements())
         .append_array(field::kItems, items_.elements())
+        .append_array(kNewItems, new_items_.elements())
         .append_array(field::kHistory, history_.elements())
         .append_array(field::kOutbox, outbox_.elements());
     parts_.push_back(std::move(part));
     deletes_ = ArrayBuilder();
     items_ = ArrayBuilder();
+    new_items_ = ArrayBuilder();
     history_ = ArrayBuilder();
     outbox_ = ArrayBuilder();
     bytes_ = 0;
@@ -379,6 +415,8 @@ struct MongoDbStore::Impl {
 
   std::mutex random_mutex;
   std::mt19937_64 random{std::random_device{}()};
+  // Made in open() from sync.adapters.mongodb.bulkStatements.
+  std::unique_ptr<StatementBudget> update_budget;
 
   std::atomic<bool> healthy{false};
   std::mutex monitor_mutex;
@@ -406,7 +444,7 @@ struct MongoDbStore::Impl {
   [[nodiscard]] BulkWriter::Options bulk(std::string action, bool ordered = true,
                                          bool duplicates_are_done = false) const {
     return BulkWriter::Options{config.bulk_statements, ordered, duplicates_are_done,
-                               std::move(action)};
+                               std::move(action), update_budget.get()};
   }
 
   [[nodiscard]] static BulkWriter::Options inserts(std::string action) {
@@ -640,6 +678,29 @@ struct MongoDbStore::Impl {
         });
       }
       writer.flush();
+
+      std::vector<BsonDocument> fresh;
+      std::vector<const std::string*> owners;
+      for (const auto& [user_id, part] : parts) {
+        const BsonReader reader(part, "sync_commits");
+        const auto added = reader.child(kNewItems);
+        if (!added) continue;
+        mongodb::for_each_document(reader, added->get(), [&](const bson_t* item) {
+          fresh.push_back(BsonDocument::adopt(bson_copy(item)));
+          owners.push_back(user_id);
+        });
+      }
+      std::vector<const bson_t*> documents;
+      documents.reserve(fresh.size());
+      for (const BsonDocument& item : fresh) documents.push_back(item.get());
+      for (const std::size_t index :
+           insert_all(client, kItems, documents, "insert new items", before_command)) {
+        const BsonReader fields(documents[index], "sync_commits.newItems");
+        BsonDocument filter;
+        filter.append(field::kUserId, *owners[index]).append(field::kKey, fields.text(field::kKey));
+        writer.replace_upsert(filter.get(), documents[index]);
+      }
+      writer.flush();
     }
     const auto insert_part = [&](const char* collection_name, const char* part_name,
                                  const char* action) {
@@ -852,9 +913,18 @@ struct MongoDbStore::Impl {
     Commit commit{writes.user_id, writes.expected_revision, new_write_id(), {}, {}};
     PartsBuilder builder;
     for (const std::string& key : writes.delete_items) builder.delete_key(key);
+    // A put replaces a stored item when the write set archives that key's previous
+    // version and does not delete it first; every other put is of a key not stored
+    // (an insert, falling back to a replace should the key exist after all).
+    std::unordered_set<std::string_view> replaced;
+    for (const HistoryRecord& record : writes.history) {
+      if (record.item) replaced.insert(record.item->key);
+    }
+    for (const std::string& key : writes.delete_items) replaced.erase(key);
     for (const ItemPtr& item : writes.put_items) {
       if (!item) throw std::invalid_argument("mongodb store: null item in a write set");
-      builder.add(&PartsBuilder::items_, mongodb::encode_item(writes.user_id, *item));
+      builder.add(replaced.contains(item->key) ? &PartsBuilder::items_ : &PartsBuilder::new_items_,
+                  mongodb::encode_item(writes.user_id, *item));
     }
     // History and outbox ids are fixed at commit, so applying twice inserts nothing new.
     const std::string history_prefix =
@@ -887,25 +957,45 @@ struct MongoDbStore::Impl {
     return commit;
   }
 
-  // Inserts the records (the commit points); true where this insert created it,
-  // false where the revision was taken already.
-  std::vector<bool> insert_records(const PooledClient& client,
-                                   const std::vector<Commit>& commits) const {
-    std::vector<bool> won(commits.size(), true);
-    const Collection records = collection(client, kCommits);
-    for (std::size_t start = 0; start < commits.size(); start += kInsertsPerCommand) {
-      const std::size_t end = std::min(commits.size(), start + kInsertsPerCommand);
-      std::vector<const bson_t*> documents;
-      for (std::size_t i = start; i < end; ++i) documents.push_back(commits[i].record.get());
+  // Inserts the documents (unordered, in commands of kInsertsPerCommand); returns
+  // the indexes of those whose _id or unique key was taken already.
+  std::vector<std::size_t> insert_all(const PooledClient& client, const char* collection_name,
+                                      const std::vector<const bson_t*>& documents,
+                                      std::string_view action,
+                                      const std::function<void()>& before_command = {}) const {
+    std::vector<std::size_t> duplicates;
+    const Collection target = collection(client, collection_name);
+    for (std::size_t start = 0; start < documents.size(); start += kInsertsPerCommand) {
+      if (before_command) before_command();
+      const std::size_t count = std::min(documents.size() - start, kInsertsPerCommand);
       BsonDocument options;
       options.append_bool("ordered", false);
       BsonDocument reply;
       bson_error_t error;
-      const bool ok = mongoc_collection_insert_many(
-          records.get(), documents.data(), documents.size(), options.get(), reply.get(), &error);
-      if (ok) continue;
-      if (!only_duplicate_keys(reply.get())) unavailable("commit", error);
-      for (const auto& [index, code] : write_errors(reply.get())) won[start + index] = false;
+      // libmongoc takes the documents as a non-const array of const pointers.
+      auto* first = const_cast<const bson_t**>(documents.data() + start);
+      if (mongoc_collection_insert_many(target.get(), first, count, options.get(), reply.get(),
+                                        &error)) {
+        continue;
+      }
+      if (!only_duplicate_keys(reply.get())) unavailable(action, error);
+      for (const auto& [index, code] : write_errors(reply.get())) {
+        duplicates.push_back(start + index);
+      }
+    }
+    return duplicates;
+  }
+
+  // Inserts the records (the commit points); true where this insert created it,
+  // false where the revision was taken already.
+  std::vector<bool> insert_records(const PooledClient& client,
+                                   const std::vector<Commit>& commits) const {
+    std::vector<const bson_t*> documents;
+    documents.reserve(commits.size());
+    for (const Commit& commit : commits) documents.push_back(commit.record.get());
+    std::vector<bool> won(commits.size(), true);
+    for (const std::size_t index : insert_all(client, kCommits, documents, "commit")) {
+      won[index] = false;
     }
     return won;
   }
@@ -1009,6 +1099,7 @@ std::unique_ptr<MongoDbStore> MongoDbStore::open(const MongoDbConfig& config) {
   init_driver_once();
   auto impl = std::make_unique<Impl>();
   impl->config = config;
+  impl->update_budget = std::make_unique<StatementBudget>(config.bulk_statements);
   impl->origin = config.instance_id.empty() ? host_name() : config.instance_id;
 
   bson_error_t error;
