@@ -638,7 +638,7 @@ struct MongoDbStore::Impl {
   // ---------------------------------------------------------------- applying commits
 
   // Applies committed records (with their further parts): item deletes, item puts,
-  // history, outbox, then the user document, then drops the user's previous record
+  // history, outbox, then the user document, then drops the record
   // and the parts. Every step is idempotent, so a crash anywhere is completed by
   // doing it all again. `before_command` may stop it (AbandonedWrite).
   void apply(const PooledClient& client, const std::vector<const Commit*>& commits,
@@ -731,8 +731,8 @@ struct MongoDbStore::Impl {
         filter.append_document(field::kRevision, exists(false));
       } else {
         filter.append(field::kRevision, static_cast<std::int64_t>(commit->expected_revision));
-        finished.add(record_id(commit->user_id, commit->expected_revision));
       }
+      finished.add(record_id(commit->user_id, commit->expected_revision + 1));
       const BsonDocument update = user_update(reader);
       if (commit->expected_revision == 0) {
         update_users.upsert_one(filter.get(), update.get());
@@ -742,7 +742,8 @@ struct MongoDbStore::Impl {
       if (!commit->extra_parts.empty()) write_ids.add(commit->write_id);
     }
     update_users.flush();
-    // Only the newest record of a user stays: it guards the current revision.
+    // An applied record is not needed to guard its revision: a later insert of the
+    // same id is withdrawn when the user document shows the revision taken.
     remove_in(client, kCommits, field::kId, finished, "drop applied commit records");
     remove_in(client, kIntents, field::kWriteId, write_ids, "drop applied commit parts");
   }
@@ -1028,7 +1029,7 @@ struct MongoDbStore::Impl {
   //      commit take a revision (an insert is atomic on every server, where an
   //      update's filter is not on FerretDB);
   //   3. a won record whose user has moved past the expected revision meanwhile
-  //      (its predecessor's record was already dropped) is withdrawn: a conflict;
+  //      (that revision's record was applied and dropped) is withdrawn: a conflict;
   //   4. apply.
   void commit_wave(const PooledClient& client, std::span<WriteSet> batch,
                    const std::vector<std::size_t>& wave, std::vector<CommitStatus>& statuses) {

@@ -17,9 +17,10 @@
 //      $set/$unset and the item, history and outbox writes). Its unique _id lets
 //      exactly one commit take a revision; this insert is the commit point;
 //   2. the user document is read back: a record won on a revision the user has
-//      already passed (its predecessor's record was dropped) is withdrawn;
+//      already passed (that revision's record was applied and dropped) is withdrawn;
 //   3. the writes are applied (idempotent upserts and inserts), the user document
-//      last (filtered on the previous revision), and the previous record dropped.
+//      last (filtered on the previous revision), and the record dropped: the
+//      collection holds only commits in flight.
 // A crash after 1 leaves a record one revision above the user document: the
 // next load of the user, by any instance, applies it first (at once for this
 // process's abandoned commits; for another instance's once its writer stopped
