@@ -68,7 +68,8 @@ struct MongoDbConfig {
   std::chrono::milliseconds timeout{5000};          // a whole operation (server selection too)
   std::chrono::milliseconds connect_timeout{2000};  // opening one connection
   std::size_t bulk_statements = 32;                 // update statements in flight per process
-  std::string instance_id;  // owner of this process's outbox entries; "" = host name
+  std::string instance_id;       // owner of this process's outbox entries; "" = host name
+  bool revalidate_reads = true;  // confirm a cached state's revision before a read answers
   std::chrono::seconds intent_timeout{
       30};  // another instance's unfinished write is completed after
 };

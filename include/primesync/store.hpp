@@ -49,6 +49,11 @@ class Store {
 
   // True when the back end answers (for /readyz).
   [[nodiscard]] virtual bool ready() = 0;
+
+  // True when other processes write to this store too (several server instances
+  // on one database): a cached state may then be overtaken at any time, so the
+  // service confirms its revision before answering a read from it.
+  [[nodiscard]] virtual bool shared() const { return false; }
 };
 
 }  // namespace primesync

@@ -249,6 +249,10 @@ const std::vector<Setting>& settings() {
     s.push_back(text("sync.adapters.mongodb.instanceId",
                      "this instance's name on its outbox entries; empty = host name",
                      [](C& c) -> std::string& { return c.mongodb.instance_id; }));
+    s.push_back(boolean("sync.adapters.mongodb.revalidateReads",
+                        "confirm a cached state with the database before a read answers from it "
+                        "(false: reads may lag other instances by up to sync.cacheTTL)",
+                        &C::mongodb, &MongoDbConfig::revalidate_reads));
     s.push_back(integer("sync.adapters.mongodb.intentTimeoutSeconds",
                         "an unfinished write of another instance is completed after this",
                         &C::mongodb, 1, 86400, &MongoDbConfig::intent_timeout));

@@ -68,10 +68,13 @@ struct SyncService::Impl {
 
   // Answers a read from the cached state when there is one (inline, no I/O);
   // otherwise loads it in the user's shard. Either way the caller's housekeeping
-  // (first sight, device last-seen) is recorded in the shard.
+  // (first sight, device last-seen) is recorded in the shard. On a store that
+  // other processes write to, a cached state is only trusted once the store
+  // confirms its revision, so every read goes through the shard (which does that,
+  // and loads the user again when another instance has moved on).
   template <typename Response, typename AnswerFn>
   void read(const Caller& caller, bool sync_path, AnswerFn answer, Completion<Response> done) {
-    if (UserStatePtr cached = queue_cache_lookup(caller)) {
+    if (UserStatePtr cached = shared_store ? nullptr : queue_cache_lookup(caller)) {
       if (auto failure = prime_gate(caller, sync_path)) return done(*std::move(failure));
       return done(answer(cached));
     }
@@ -112,6 +115,7 @@ struct SyncService::Impl {
 
   Config config;
   Store& store;
+  const bool shared_store = store.shared();
   ServiceEnvironment environment;
   sync::NotificationBuilder notifications;
   UserStateCache cache;

@@ -232,10 +232,37 @@ TEST_F(MultiInstanceTest, ConcurrentUploadsThroughTwoInstancesLoseNoNonceIncreme
   }
 }
 
-TEST_F(MultiInstanceTest, AnInstancesCachedStateNeverHidesTheOthersCommitFromAWrite) {
-  // The default cacheTTL (an hour): A's cached state stays stale for the whole test.
+TEST_F(MultiInstanceTest, AReadRightAfterTheOthersCommitSeesIt) {
+  // Default settings: a cached state is confirmed with the database before a read
+  // answers from it, so a device told of a change (a push) and checking through
+  // another instance sees that change.
   ServerProcess& server_a = start_instance("instance-a");
   ServerProcess& server_b = start_instance("instance-b");
+  const std::string user = "multi-instance-fresh-read";
+  ItemFactory factory(1330);
+  const std::string pwd_hash = factory.uuid();
+  ApiClient via_a(server_a.port(), mint_token(user));
+  ApiClient via_b(server_b.port(), mint_token(user));
+  ASSERT_TRUE(is_ok(
+      via_b.flush(factory.items("Account", "flushed", 2), pwd_hash, factory.lock(kBaseTimestamp))));
+  ASSERT_EQ(get_int(via_a.check({}, pwd_hash).data, "nonce"), 1);  // A caches the user
+
+  ASSERT_TRUE(
+      is_ok(via_b.upload({factory.item("Wallet", "by-b", kBaseTimestamp + 1)}, pwd_hash, 1)));
+  const ApiResponse check = via_a.check({}, pwd_hash);
+  ASSERT_TRUE(is_ok(check));
+  EXPECT_EQ(get_int(check.data, "nonce"), 2);
+  EXPECT_EQ(via_a.download_all(pwd_hash).size(), 3U);
+}
+
+TEST_F(MultiInstanceTest, AnInstancesCachedStateNeverHidesTheOthersCommitFromAWrite) {
+  // Reads may answer from the cache (revalidateReads off) and the default cacheTTL
+  // (an hour) keeps A's cached state stale for the whole test: writes must still
+  // be planned on the stored state.
+  const std::vector<std::pair<std::string, std::string>> cached_reads = {
+      {"PRIMESYNC_SYNC_ADAPTERS_MONGODB_REVALIDATEREADS", "false"}};
+  ServerProcess& server_a = start_instance("instance-a", cached_reads);
+  ServerProcess& server_b = start_instance("instance-b", cached_reads);
   const std::string user = "multi-instance-stale-cache";
   ItemFactory factory(1320);
   const std::string pwd_hash = factory.uuid();

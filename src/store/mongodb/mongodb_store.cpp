@@ -1293,6 +1293,10 @@ bool MongoDbStore::ready() {
   return impl_->healthy.load();
 }
 
+bool MongoDbStore::shared() const {
+  return impl_->config.revalidate_reads;
+}
+
 const std::string& MongoDbStore::instance_id() const noexcept {
   return impl_->origin;
 }

@@ -72,6 +72,8 @@ class MongoDbStore final : public Store {
   std::size_t prune_history(Millis older_than) override;
   // The last health check's answer (a background ping each second): never blocks.
   [[nodiscard]] bool ready() override;
+  // Other instances write to the same database (unless revalidateReads is off).
+  [[nodiscard]] bool shared() const override;
 
   [[nodiscard]] Stats stats() const noexcept;
 

@@ -511,6 +511,45 @@ TEST_F(WriteQueueConflictTest, AStoreFailureAfterAConflictKeepsWhatCommittedBefo
   EXPECT_EQ(keys_of(store.user("u1").items.items()), Keys{"a"});
 }
 
+// A store that other instances write to as well.
+class SharedMemoryStore : public testing::MemoryStore {
+ public:
+  [[nodiscard]] bool shared() const override { return true; }
+};
+
+// Another instance uploads behind a cached state: on a shared store the next
+// check sees it (the cached revision is confirmed first); on a store only this
+// process writes, the cache answers.
+TEST_F(WriteQueueConflictTest, ReadsOnASharedStoreNeverAnswerFromAnOvertakenCache) {
+  for (const bool shared : {true, false}) {
+    SCOPED_TRACE(shared ? "shared store" : "store of this process only");
+    std::unique_ptr<testing::MemoryStore> store =
+        shared ? std::make_unique<SharedMemoryStore>() : std::make_unique<testing::MemoryStore>();
+    SyncService service(config_, *store, {}, testing::fixed_environment(clock_, ids_));
+    const auto check = [&] {
+      return await_outcome<CheckResponse>([&](auto done) {
+        service.check(device_a_, CheckRequest{{}, {}, "pwd", 0}, done);
+      });
+    };
+    ASSERT_TRUE(
+        await_outcome<WriteResponse>([&](auto done) {
+          service.flush(device_a_, FlushRequest{{make_item("a", 1)}, "pwd", 0, make_lock(1)}, done);
+        }).ok());
+    ASSERT_EQ(check()->nonce, 1);  // cached now
+
+    WriteSet behind;
+    behind.user = store->user("u1").user;
+    behind.user->nonce = 2;
+    behind.put_items = {share(make_item("b", 5))};
+    store->write_behind("u1", behind);
+
+    const Outcome<CheckResponse> after = check();
+    ASSERT_TRUE(after.ok()) << after.failure().message;
+    EXPECT_EQ(after->nonce, shared ? 2 : 1);
+    EXPECT_EQ(after->updated.size(), shared ? 2U : 1U);  // items the device lacks
+  }
+}
+
 // A store that refuses every write set: the operation is planned
 // 1 + queue.conflictRetries times, then answered 50300, and counted.
 TEST_F(WriteQueueConflictTest, AlwaysConflictingStoreEndsWith50300AfterTheRetries) {
