@@ -76,16 +76,21 @@ BsonDocument encode_lock(const Lock& lock) {
   return document;
 }
 
-std::string device_field(std::string_view instance_id) {
+std::string to_hex(std::string_view bytes) {
   static constexpr std::array<char, 16> kHex = {'0', '1', '2', '3', '4', '5', '6', '7',
                                                 '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
-  std::string path = "d";
-  for (const char c : instance_id) {
+  std::string hex;
+  hex.reserve(bytes.size() * 2);
+  for (const char c : bytes) {
     const auto byte = static_cast<unsigned char>(c);
-    path.push_back(kHex[byte >> 4U]);
-    path.push_back(kHex[byte & 0xFU]);
+    hex.push_back(kHex[byte >> 4U]);
+    hex.push_back(kHex[byte & 0xFU]);
   }
-  return path;
+  return hex;
+}
+
+std::string device_field(std::string_view instance_id) {
+  return "d" + to_hex(instance_id);
 }
 
 BsonDocument encode_device(const Device& device) {

@@ -54,8 +54,8 @@ constexpr const char* kParts = "parts";
 constexpr unsigned kSequenceCounterBits = 20;
 
 constexpr int kDuplicateKey = 11000;
-// An intent document stays far below MongoDB's 16 MiB document limit.
-constexpr std::size_t kIntentChunkBytes = std::size_t{4} << 20U;
+// A commit's part stays far below MongoDB's 16 MiB document limit.
+constexpr std::size_t kPartBytes = std::size_t{4} << 20U;
 // Keys in one delete statement's $in, and documents in one insert command.
 constexpr std::size_t kKeysPerStatement = 1000;
 constexpr std::size_t kInsertsPerCommand = 1000;
@@ -93,7 +93,7 @@ Millis now_millis() {
   return wall_clock_now();
 }
 
-// Thrown inside a commit when applying an intent took so long that another
+// Thrown inside a commit when applying it took so long that another
 // instance may complete it: this instance stops writing it.
 struct AbandonedWrite {};
 
@@ -128,7 +128,7 @@ class Collection {
 };
 
 // True when every error of a bulk reply is a duplicate key (an insert that an
-// earlier attempt, or another instance completing the same intent, already did).
+// earlier attempt, or another instance completing the same commit, already did).
 bool only_duplicate_keys(const bson_t* reply) {
   bson_iter_t iter;
   if (bson_iter_init_find(&iter, reply, "writeConcernErrors") && BSON_ITER_HOLDS_ARRAY(&iter)) {
@@ -311,7 +311,7 @@ class PartsBuilder {
  private:
   void grow(std::size_t bytes) {
     bytes_ += bytes;
-    if (bytes_ >= kIntentChunkBytes) seal();
+    if (bytes_ >= kPartBytes) seal();
   }
 
   void seal(bool even_empty = false) {
@@ -464,16 +464,10 @@ struct MongoDbStore::Impl {
   }
 
   std::string new_write_id() {
-    static constexpr std::array<char, 16> kHex = {'0', '1', '2', '3', '4', '5', '6', '7',
-                                                  '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
-    std::string id;
+    std::string bytes(kWriteIdBytes, '\0');
     std::lock_guard lock(random_mutex);
-    for (std::size_t i = 0; i < kWriteIdBytes; ++i) {
-      const auto byte = static_cast<unsigned>(random() & 0xFFU);
-      id.push_back(kHex[byte >> 4U]);
-      id.push_back(kHex[byte & 0xFU]);
-    }
-    return id;
+    for (char& byte : bytes) byte = static_cast<char>(random() & 0xFFU);
+    return mongodb::to_hex(bytes);
   }
 
   // Reserves `count` outbox sequences; returns the first.
@@ -1024,7 +1018,7 @@ struct MongoDbStore::Impl {
   }
 
   // Commits one wave: write sets of distinct users.
-  //   1. each commit's further parts (rare: only above kIntentChunkBytes);
+  //   1. each commit's further parts (rare: only above kPartBytes);
   //   2. the records, inserted: the unique _id (user, revision) lets exactly one
   //      commit take a revision (an insert is atomic on every server, where an
   //      update's filter is not on FerretDB);
