@@ -157,7 +157,7 @@ struct GateFields {
   std::optional<std::string_view> pwd_hash;
   std::optional<std::int64_t> nonce;
 
-  // Absent pwdHash is "", absent nonce is 0 (PROTOCOL.md §3).
+  // Absent nonce is 0; absent pwdHash (where optional: flush) is "" (PROTOCOL.md §3, §4).
   template <typename Request>
   void apply_to(Request& request) const {
     request.pwd_hash.assign(pwd_hash.value_or(""));
@@ -190,13 +190,21 @@ class BodyReader {
     if (type != od::json_type::object) return fail(root, "expected object");
     od::object object;
     if (auto error = document.get_object().get(object)) return fail_json(root, error);
+    missing_ = {};
     if (!read_request(object, root, request)) return false;
     // Anything left after the root object is trailing garbage.
     if (!document.current_location().error()) return fail(root, "malformed JSON");
+    if (!missing_.empty()) return fail(root.field(missing_), "required");
     return true;
   }
 
  private:
+  // A required top-level field is absent. Reported once the whole body parsed, so
+  // that a malformed body is reported as such first.
+  void note_missing(bool present, std::string_view field) {
+    if (!present && missing_.empty()) missing_ = field;
+  }
+
   bool fail(const Path& path, std::string_view problem, Error error = Error::bad_request) {
     std::string message = path.str();
     message += ": ";
@@ -523,7 +531,8 @@ class BodyReader {
       return skip_value(value, root.field(key), 0);
     });
     if (!read_ok) return false;
-    if (!has_local_data) return fail(root.field("localData"), "required");
+    note_missing(has_local_data, "localData");
+    note_missing(gate.pwd_hash.has_value(), "pwdHash");
     gate.apply_to(request);
     return true;
   }
@@ -539,7 +548,8 @@ class BodyReader {
       return skip_value(value, root.field(key), 0);
     });
     if (!read_ok) return false;
-    if (!has_local_data) return fail(root.field("localData"), "required");
+    note_missing(has_local_data, "localData");
+    note_missing(gate.pwd_hash.has_value(), "pwdHash");
     gate.apply_to(request);
     return true;
   }
@@ -563,6 +573,7 @@ class BodyReader {
       return skip_value(value, root.field(key), 0);
     });
     if (!read_ok) return false;
+    note_missing(pwd_hash.has_value(), "pwdHash");
     request.pwd_hash.assign(pwd_hash.value_or(""));
     request.include_deleted = include_deleted.value_or(false);
     // `start` is the real client's name for `skip`; `skip` wins when both come.
@@ -584,6 +595,7 @@ class BodyReader {
       return skip_value(value, root.field(key), 0);
     });
     if (!read_ok) return false;
+    note_missing(has_local_data, "localData");
     gate.apply_to(request);
     return true;
   }
@@ -597,17 +609,18 @@ class BodyReader {
       return skip_value(value, root.field(key), 0);
     });
     if (!read_ok) return false;
-    if (!lock) return fail(root.field("lock"), "required");
-    if (!pwd_hash) return fail(root.field("pwdHash"), "required");
-    if (pwd_hash->empty()) return fail(root.field("pwdHash"), "must not be empty");
-    request.lock = std::move(*lock);
-    request.pwd_hash.assign(*pwd_hash);
+    note_missing(lock.has_value(), "lock");
+    note_missing(pwd_hash.has_value(), "pwdHash");
+    if (pwd_hash && pwd_hash->empty()) return fail(root.field("pwdHash"), "must not be empty");
+    if (lock) request.lock = std::move(*lock);
+    request.pwd_hash.assign(pwd_hash.value_or(""));
     return true;
   }
 
   const ParseLimits& limits_;
   std::string_view body_;
   Failure failure_;
+  std::string_view missing_;  // the first required field found absent
 };
 
 }  // namespace

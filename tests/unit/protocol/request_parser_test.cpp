@@ -80,7 +80,7 @@ std::string item_json(std::string_view extra = "") {
 
 TEST(ParseCheck, MinimalBodyUsesDefaults) {
   RequestParser parser;
-  auto request = parser.parse_check(R"({"localData":[]})", copy_body);
+  auto request = parser.parse_check(R"({"pwdHash":"","localData":[]})", copy_body);
   ASSERT_TRUE(request.ok()) << request.failure().message;
   EXPECT_TRUE(request->local_data.empty());
   EXPECT_TRUE(request->only_check_local_data_type.empty());
@@ -124,7 +124,7 @@ TEST(ParseCheck, NullsMeanAbsent) {
   RequestParser parser;
   auto request = parser.parse_check(
       R"({"localData":[{"key":"a","dataType":"b","dataTimestamp":null,"isDeleted":null}],
-          "onlyCheckLocalDataType":null,"pwdHash":null,"nonce":null})",
+          "onlyCheckLocalDataType":null,"pwdHash":"","nonce":null})",
       copy_body);
   ASSERT_TRUE(request.ok()) << request.failure().message;
   EXPECT_EQ(request->local_data.size(), 1U);
@@ -134,7 +134,7 @@ TEST(ParseCheck, NullsMeanAbsent) {
 }
 
 TEST(ParseCheck, ViewsPointIntoTheBodyWhenUnescaped) {
-  const PaddedBody body(R"({"localData":[{"key":"k-plain","dataType":"Wallet"}],
+  const PaddedBody body(R"({"pwdHash":"","localData":[{"key":"k-plain","dataType":"Wallet"}],
                             "onlyCheckLocalDataType":["Account"]})");
   RequestParser parser;
   auto request = parser.parse_check(body.view());
@@ -151,9 +151,10 @@ TEST(ParseCheck, ViewsPointIntoTheBodyWhenUnescaped) {
 TEST(ParseCheck, EscapedStringsAreUnescaped) {
   // "k\u0065y" as a field name is "key"; escaped values land in the parser's buffer
   // and stay valid until the next parse.
-  const PaddedBody body(R"({"localData":[{"k\u0065y":"a\u00e9\"b\\c\/d","dataType":"W\u0061llet",)"
-                        R"("dataTimestamp":5}],)"
-                        R"("onlyCheckLocalDataType":["Acc\u006funt"],"pwd\u0048ash":"x\ty"})");
+  const PaddedBody body(
+      R"({"pwdHash":"","localData":[{"k\u0065y":"a\u00e9\"b\\c\/d","dataType":"W\u0061llet",)"
+      R"("dataTimestamp":5}],)"
+      R"("onlyCheckLocalDataType":["Acc\u006funt"],"pwd\u0048ash":"x\ty"})");
   RequestParser parser;
   auto request = parser.parse_check(body.view());
   ASSERT_TRUE(request.ok()) << request.failure().message;
@@ -167,8 +168,8 @@ TEST(ParseCheck, EscapedStringsAreUnescaped) {
 
 TEST(ParseCheck, SurrogatePairEscape) {
   RequestParser parser;
-  auto request =
-      parser.parse_check(R"({"localData":[{"key":"\ud83d\ude00","dataType":"W"}]})", copy_body);
+  auto request = parser.parse_check(
+      R"({"pwdHash":"","localData":[{"key":"\ud83d\ude00","dataType":"W"}]})", copy_body);
   ASSERT_TRUE(request.ok()) << request.failure().message;
   EXPECT_EQ(request->local_data[0].key, "\xf0\x9f\x98\x80");
 }
@@ -176,7 +177,7 @@ TEST(ParseCheck, SurrogatePairEscape) {
 TEST(ParseCheck, DuplicateKeysAcrossEntriesAreKept) {
   RequestParser parser;
   auto request = parser.parse_check(
-      R"({"localData":[{"key":"a","dataType":"W","dataTimestamp":1},
+      R"({"pwdHash":"","localData":[{"key":"a","dataType":"W","dataTimestamp":1},
                        {"key":"a","dataType":"W","dataTimestamp":2}]})",
       copy_body);
   ASSERT_TRUE(request.ok()) << request.failure().message;
@@ -185,9 +186,10 @@ TEST(ParseCheck, DuplicateKeysAcrossEntriesAreKept) {
 
 TEST(ParseCheck, DuplicateFieldLastWins) {
   RequestParser parser;
-  auto request = parser.parse_check(R"({"localData":[],"nonce":3,"nonce":null,"pwdHash":"a",
+  auto request =
+      parser.parse_check(R"({"pwdHash":"","localData":[],"nonce":3,"nonce":null,"pwdHash":"a",
                                         "pwdHash":"b"})",
-                                    copy_body);
+                         copy_body);
   ASSERT_TRUE(request.ok()) << request.failure().message;
   EXPECT_EQ(request->nonce, 0);
   EXPECT_EQ(request->pwd_hash, "b");
@@ -196,7 +198,7 @@ TEST(ParseCheck, DuplicateFieldLastWins) {
 TEST(ParseCheck, IntegerBounds) {
   RequestParser parser;
   auto request = parser.parse_check(
-      R"({"localData":[{"key":"a","dataType":"W","dataTimestamp":9007199254740992},
+      R"({"pwdHash":"","localData":[{"key":"a","dataType":"W","dataTimestamp":9007199254740992},
                        {"key":"b","dataType":"W","dataTimestamp":0},
                        {"key":"c","dataType":"W","dataTimestamp":-0}],"nonce":12})",
       copy_body);
@@ -212,7 +214,8 @@ TEST(ParseCheck, LengthBoundsAreInclusive) {
   const std::string type(64, 't');
   RequestParser parser;
   auto request = parser.parse_check(
-      R"({"localData":[{"key":")" + key + R"(","dataType":")" + type + R"("}]})", copy_body);
+      R"({"pwdHash":"","localData":[{"key":")" + key + R"(","dataType":")" + type + R"("}]})",
+      copy_body);
   ASSERT_TRUE(request.ok()) << request.failure().message;
   EXPECT_EQ(request->local_data[0].key.size(), 256U);
 }
@@ -220,7 +223,7 @@ TEST(ParseCheck, LengthBoundsAreInclusive) {
 TEST(ParseCheck, ParserIsReusable) {
   RequestParser parser;
   for (int round = 0; round < 3; ++round) {
-    const std::string json = R"({"localData":[{"key":"r)" + std::to_string(round) +
+    const std::string json = R"({"pwdHash":"","localData":[{"key":"r)" + std::to_string(round) +
                              R"(","dataType":"W"}],"nonce":)" + std::to_string(round) + "}";
     const PaddedBody body(json);
     auto request = parser.parse_check(body.view());
@@ -234,7 +237,7 @@ TEST(ParseCheck, ParserIsReusable) {
 TEST(ParseCheck, ItemCountLimitIsInclusive) {
   RequestParser parser(ParseLimits{.max_items = 2, .max_item_bytes = 16});
   EXPECT_TRUE(parser
-                  .parse_check(R"({"localData":[{"key":"a","dataType":"W"},
+                  .parse_check(R"({"pwdHash":"","localData":[{"key":"a","dataType":"W"},
                                                 {"key":"b","dataType":"W"}]})",
                                copy_body)
                   .ok());
@@ -254,7 +257,7 @@ TEST(ParseLimitsTest, FromConfig) {
 TEST(ParseUpload, ItemsAreOwnedAndComplete) {
   RequestParser parser;
   Outcome<UploadRequest> request = [&] {
-    const PaddedBody body(R"({"localData":[
+    const PaddedBody body(R"({"pwdHash":"","localData":[
         {"key":"k1","dataType":"Wallet","data":"","dataTimestamp":1,"pwdHash":"p"},
         {"key":"k2","dataType":"Account","data":"a\"b\\c\n\u0001","dataTimestamp":2,
          "isDeleted":true,"$$dataTimestampStr":"2"},
@@ -274,15 +277,16 @@ TEST(ParseUpload, ItemsAreOwnedAndComplete) {
 TEST(ParseUpload, DataAtTheSizeLimitIsAccepted) {
   RequestParser parser(ParseLimits{.max_items = 10, .max_item_bytes = 4});
   auto request = parser.parse_upload(
-      R"({"localData":[{"key":"k","dataType":"W","data":"abcd","dataTimestamp":1}]})", copy_body);
+      R"({"pwdHash":"","localData":[{"key":"k","dataType":"W","data":"abcd","dataTimestamp":1}]})",
+      copy_body);
   ASSERT_TRUE(request.ok()) << request.failure().message;
   EXPECT_EQ(request->local_data[0].data, "abcd");
 }
 
 // ---------------------------------------------------------------- download
 
-TEST(ParseDownload, EmptyBodiesAreValid) {
-  for (std::string_view body : {"", " \r\n\t", "{}", " { } "}) {
+TEST(ParseDownload, APwdHashAloneIsValid) {
+  for (std::string_view body : {R"({"pwdHash":""})", R"( { "pwdHash" : "" } )"}) {
     RequestParser parser;
     auto request = parser.parse_download(body, copy_body);
     ASSERT_TRUE(request.ok()) << "'" << body << "': " << request.failure().message;
@@ -309,16 +313,16 @@ TEST(ParseDownload, AllFields) {
 
 TEST(ParseDownload, StartIsTheClientsNameForSkip) {
   RequestParser parser;
-  auto start_only = parser.parse_download(R"({"start":7})", copy_body);
+  auto start_only = parser.parse_download(R"({"pwdHash":"","start":7})", copy_body);
   ASSERT_TRUE(start_only.ok());
   EXPECT_EQ(start_only->skip, 7U);
-  auto both = parser.parse_download(R"({"start":7,"skip":3})", copy_body);
+  auto both = parser.parse_download(R"({"pwdHash":"","start":7,"skip":3})", copy_body);
   ASSERT_TRUE(both.ok());
   EXPECT_EQ(both->skip, 3U);
-  auto both_reversed = parser.parse_download(R"({"skip":3,"start":7})", copy_body);
+  auto both_reversed = parser.parse_download(R"({"pwdHash":"","skip":3,"start":7})", copy_body);
   ASSERT_TRUE(both_reversed.ok());
   EXPECT_EQ(both_reversed->skip, 3U);
-  auto null_skip = parser.parse_download(R"({"skip":null,"start":7})", copy_body);
+  auto null_skip = parser.parse_download(R"({"pwdHash":"","skip":null,"start":7})", copy_body);
   ASSERT_TRUE(null_skip.ok());
   EXPECT_EQ(null_skip->skip, 7U);
 }
@@ -326,7 +330,7 @@ TEST(ParseDownload, StartIsTheClientsNameForSkip) {
 TEST(ParseDownload, NullsMeanAbsent) {
   RequestParser parser;
   auto request = parser.parse_download(
-      R"({"pwdHash":null,"includeDeleted":null,"skip":null,"start":null,"limit":null,
+      R"({"pwdHash":"","includeDeleted":null,"skip":null,"start":null,"limit":null,
           "after":null})",
       copy_body);
   ASSERT_TRUE(request.ok()) << request.failure().message;
@@ -338,18 +342,18 @@ TEST(ParseDownload, NullsMeanAbsent) {
 
 TEST(ParseFlush, EmptyObjectIsAReset) {
   RequestParser parser;
-  auto request = parser.parse_flush(R"({"pwdHash":"","localData":null,"lock":null})", copy_body);
+  auto request = parser.parse_flush(R"({"pwdHash":"","localData":[],"lock":null})", copy_body);
   ASSERT_TRUE(request.ok()) << request.failure().message;
   EXPECT_TRUE(request->local_data.empty());
   EXPECT_EQ(request->lock, std::nullopt);
   EXPECT_EQ(request->pwd_hash, "");
   EXPECT_EQ(request->nonce, 0);
-  EXPECT_TRUE(parser.parse_flush("{}", copy_body).ok());
+  EXPECT_TRUE(parser.parse_flush(R"({"localData":[]})", copy_body).ok());  // pwdHash optional
 }
 
 TEST(ParseFlush, ItemsAndLock) {
   RequestParser parser;
-  auto request = parser.parse_flush(R"({"localData":[)" + item_json() +
+  auto request = parser.parse_flush(R"({"pwdHash":"","localData":[)" + item_json() +
                                         R"(],"pwdHash":"p","nonce":2,"lock":)" +
                                         item_json(R"("isDeleted":false,"pwdHash":"p")") + "}",
                                     copy_body);
@@ -573,8 +577,40 @@ INSTANTIATE_TEST_SUITE_P(
                   bad, "lock.data: required"},
         ErrorCase{Op::change_lock, R"({"lock":[],"pwdHash":"p"})", bad, "lock: expected object"}));
 
+// Every required field of PROTOCOL.md §3/§4, absent (or null: absent), is a shape
+// error naming it, whatever else the body holds; a malformed body is reported first.
+INSTANTIATE_TEST_SUITE_P(
+    RequiredFields, ParseErrors,
+    testing::Values(
+        ErrorCase{Op::check, R"({"localData":[]})", bad, "pwdHash: required"},
+        ErrorCase{Op::check, R"({"localData":[],"pwdHash":null,"nonce":0})", bad,
+                  "pwdHash: required"},
+        ErrorCase{Op::check, R"({"pwdHash":""})", bad, "localData: required"},
+        ErrorCase{Op::check, R"({"localData":null,"pwdHash":""})", bad, "localData: required"},
+        ErrorCase{Op::check, R"({"pwdHash":"","localData":[{"dataType":"W"}]})", bad,
+                  "localData[0].key: required"},
+        ErrorCase{Op::check, R"({"localData":[]}{})", bad, "body: malformed JSON"},
+        ErrorCase{Op::upload, R"({"localData":[]})", bad, "pwdHash: required"},
+        ErrorCase{Op::upload, R"({"pwdHash":""})", bad, "localData: required"},
+        ErrorCase{Op::upload,
+                  R"({"pwdHash":"","localData":[{"key":"k","data":"d","dataTimestamp":1}]})", bad,
+                  "localData[0].dataType: required"},
+        ErrorCase{Op::upload,
+                  R"({"pwdHash":"","localData":[{"key":"k","dataType":"W","dataTimestamp":1}]})",
+                  bad, "localData[0].data: required"},
+        ErrorCase{Op::upload,
+                  R"({"pwdHash":"","localData":[{"key":"k","dataType":"W","data":"d"}]})", bad,
+                  "localData[0].dataTimestamp: required"},
+        ErrorCase{Op::download, "{}", bad, "pwdHash: required"},
+        ErrorCase{Op::download, R"({"pwdHash":null,"limit":5})", bad, "pwdHash: required"},
+        ErrorCase{Op::flush, "{}", bad, "localData: required"},
+        ErrorCase{Op::flush, R"({"pwdHash":"p","lock":null})", bad, "localData: required"},
+        ErrorCase{Op::change_lock, R"({"pwdHash":"p"})", bad, "lock: required"},
+        ErrorCase{Op::change_lock, R"({"lock":{)" + valid_item_fields + "}}", bad,
+                  "pwdHash: required"}));
+
 TEST(ParseErrorsDeep, DeeplyNestedUnknownValueIsRefused) {
-  std::string body = R"({"localData":[],"x":)";
+  std::string body = R"({"pwdHash":"","localData":[],"x":)";
   body += std::string(1000, '[');
   body += std::string(1000, ']');
   body += '}';
@@ -584,7 +620,7 @@ TEST(ParseErrorsDeep, DeeplyNestedUnknownValueIsRefused) {
 }
 
 TEST(ParseErrorsDeep, ModeratelyNestedUnknownValueIsAccepted) {
-  std::string body = R"({"localData":[],"x":)";
+  std::string body = R"({"pwdHash":"","localData":[],"x":)";
   body += std::string(50, '[');
   body += std::string(50, ']');
   body += '}';
