@@ -24,6 +24,7 @@ struct AuthConfig {
   bool default_prime = true;                // isPrime when the token has no `prime` claim
   bool require_prime = true;                // sync paths answer 90005 for non-Prime users
   std::size_t token_cache_entries = 65536;  // verified tokens remembered; 0 turns it off
+  std::size_t max_token_bytes = 8192;       // longer tokens are refused (90002) unread
 };
 
 struct LimitsConfig {

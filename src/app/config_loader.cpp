@@ -174,6 +174,8 @@ const std::vector<Setting>& settings() {
                         &C::auth, &AuthConfig::require_prime));
     s.push_back(integer("auth.tokenCacheEntries", "verified tokens remembered; 0 = off", &C::auth,
                         0, 100000000, &AuthConfig::token_cache_entries));
+    s.push_back(integer("auth.maxTokenBytes", "longest access token accepted (90002 above)",
+                        &C::auth, 256, 16384, &AuthConfig::max_token_bytes));
     s.push_back(integer("limits.maxItemsPerRequest", "items in one request (41300 above)",
                         &C::limits, 1, 1000000, &LimitsConfig::max_items_per_request));
     s.push_back(integer("limits.maxItemBytes", "bytes of one item's data", &C::limits, 1,

@@ -75,8 +75,10 @@ std::string hmac_sha256(std::string_view secret, std::string_view message) {
 }
 
 Outcome<TokenClaims> verify_token(std::string_view token, std::string_view secret,
-                                  std::chrono::seconds leeway, Millis now) {
+                                  std::chrono::seconds leeway, Millis now,
+                                  std::size_t max_token_bytes) {
   if (token.empty()) return invalid("missing");
+  if (token.size() > max_token_bytes) return invalid("too large");
   const auto first_dot = token.find('.');
   const auto second_dot =
       first_dot == std::string_view::npos ? first_dot : token.find('.', first_dot + 1);

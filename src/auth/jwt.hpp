@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "primesync/config.hpp"
 #include "primesync/error.hpp"
 #include "primesync/model.hpp"
 
@@ -18,10 +19,12 @@ struct TokenClaims {
   std::int64_t expires_at = 0;  // `exp`, seconds since the epoch
 };
 
-// Checks signature, `exp` and `nbf` (with leeway) and reads the claims; any
-// problem is a 90002 failure whose message says which.
-[[nodiscard]] Outcome<TokenClaims> verify_token(std::string_view token, std::string_view secret,
-                                                std::chrono::seconds leeway, Millis now);
+// Checks the size, signature, `exp` and `nbf` (with leeway) and reads the claims;
+// any problem is a 90002 failure whose message says which. A token over
+// `max_token_bytes` is refused before any work is spent on it.
+[[nodiscard]] Outcome<TokenClaims> verify_token(
+    std::string_view token, std::string_view secret, std::chrono::seconds leeway, Millis now,
+    std::size_t max_token_bytes = AuthConfig{}.max_token_bytes);
 
 // A signed token with `sub`, `iat`, `exp` and, when given, `prime`.
 [[nodiscard]] std::string sign_token(const TokenClaims& claims, std::string_view secret,

@@ -188,7 +188,8 @@ struct ApiRouter::Impl {
   Outcome<auth::TokenClaims> verify(std::string_view token) {
     const Millis now = wall_clock_now();
     if (auto cached = tokens.find(token, config.auth.leeway, now)) return *std::move(cached);
-    auto claims = auth::verify_token(token, config.auth.jwt_secret, config.auth.leeway, now);
+    auto claims = auth::verify_token(token, config.auth.jwt_secret, config.auth.leeway, now,
+                                     config.auth.max_token_bytes);
     if (claims) tokens.remember(token, claims.value());
     return claims;
   }

@@ -108,6 +108,19 @@ std::string with_exp(std::int64_t exp, std::string_view extra = "") {
                       R"({"sub":"user-1","exp":)" + std::to_string(exp) + std::string(extra) + "}");
 }
 
+// A token whose signature is over another header than the one it carries.
+std::string signature_over_another_header() {
+  const std::string honest = signed_token(R"({"alg":"HS256","typ":"JWT","kid":"a"})", claims(""));
+  const std::string other = base64url_encode(R"({"alg":"HS256","typ":"JWT","kid":"b"})");
+  return other + honest.substr(honest.find('.'));
+}
+
+// RS/HS confusion: an RS256 header, "signed" with the HMAC of the shared secret
+// as an attacker holding a public key would.
+std::string rs256_signed_with_the_secret() {
+  return signed_token(R"({"alg":"RS256","typ":"JWT"})", claims(""));
+}
+
 std::string tampered_payload() {
   std::string token = signed_token(hs256, claims(""));
   const auto dot = token.find('.');
@@ -131,6 +144,18 @@ INSTANTIATE_TEST_SUITE_P(
         RejectCase{"AlgNone", signed_token(R"({"alg":"none"})", claims("")), "HS256"},
         RejectCase{"AlgHs512", signed_token(R"({"alg":"HS512"})", claims("")), "HS256"},
         RejectCase{"AlgMissing", signed_token(R"({"typ":"JWT"})", claims("")), "HS256"},
+        RejectCase{"AlgNoneUnsigned",
+                   base64url_encode(R"({"alg":"none"})") + "." + base64url_encode(claims("")) + ".",
+                   "bad signature"},
+        RejectCase{"AlgRs256WithTheSecret", rs256_signed_with_the_secret(), "HS256"},
+        RejectCase{"SignatureOverAnotherHeader", signature_over_another_header(), "bad signature"},
+        RejectCase{"HugeToken",
+                   signed_token(hs256, claims(R"(,"pad":")" + std::string(9000, 'x') + R"(")")),
+                   "too large"},
+        RejectCase{"ExpString",
+                   signed_token(hs256, R"({"sub":"user-1","exp":")" + std::to_string(now_s + 60) +
+                                           R"("})"),
+                   "exp missing"},
         RejectCase{"SubMissing",
                    signed_token(hs256, R"({"exp":)" + std::to_string(now_s + 60) + "}"),
                    "sub missing"},
