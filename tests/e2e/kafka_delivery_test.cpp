@@ -3,34 +3,26 @@
 // broker of tools/testenv and a fresh topic per test.
 //   (a) A flush and an upload of device A reach the topic as §5 messages, key = the
 //       user id, value = the JSON message, in commit order.
-//   (b) A broker outage (tools/testenv/kafka-ctl stop): writes of two users keep
+//   (b) A broker outage (tools/testenv/ctl kafka stop): writes of two users keep
 //       succeeding, /readyz stays 200 and reports `kafka: down`, the outbox holds
-//       the notifications (/metrics); once the broker is back (kafka-ctl start)
+//       the notifications (/metrics); once the broker is back (ctl kafka start)
 //       every notification arrives, in order per user with no gap (at least once:
 //       duplicates allowed), and the outbox drains. TearDown restarts the broker if
 //       a test left it stopped.
 // Skips loudly without PRIMESYNC_TEST_KAFKA_BROKERS. Runs in the ctest entry
 // e2e_kafka_delivery (integration, RUN_SERIAL: it stops the shared broker).
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <simdjson.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <librdkafka/rdkafka.h>
 
 #include <algorithm>
-#include <array>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <functional>
 #include <iostream>
 #include <map>
 #include <optional>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <utility>
@@ -38,12 +30,18 @@
 
 #include "client_flows.hpp"
 #include "server_process.hpp"
+#include "testenv/ctl.hpp"
+#include "testenv/kafka_client.hpp"
+#include "unit/support/decoded_message.hpp"
 
 namespace primesync::e2e {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
+using testenv::CtlResult;
+using testenv::run_testenv_ctl;
+using testenv::unique_suffix;
 
 constexpr int kPartitions = 3;
 // The server's settings in this test, low so that an outage is noticed and healed
@@ -57,10 +55,7 @@ constexpr int kUploadsPerUserDuringOutage = 4;
 // Deadlines of the waits (conditions, never timings).
 constexpr auto kConsumeDeadline = 60s;
 constexpr auto kConditionDeadline = 60s;  // /readyz and /metrics following the broker
-constexpr auto kAdminTimeout = 30s;
-constexpr auto kKafkaCtlDeadline = 240s;  // kafka-ctl's own readiness wait is 180 s
 constexpr auto kPoll = 100ms;
-constexpr std::size_t kErrorTextBytes = 512;
 
 int to_ms(Clock::duration duration) {
   return static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(duration).count());
@@ -75,187 +70,23 @@ bool eventually(Clock::duration deadline, const std::function<bool()>& condition
   }
 }
 
-std::string unique_suffix() {
-  const auto now = std::chrono::system_clock::now().time_since_epoch();
-  return std::to_string(::getpid()) + "-" +
-         std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(now).count());
-}
-
-std::optional<std::string> test_kafka_brokers() {
-  const char* brokers = std::getenv("PRIMESYNC_TEST_KAFKA_BROKERS");
-  if (brokers == nullptr || *brokers == '\0') return std::nullopt;
-  return std::string(brokers);
-}
-
-void print_kafka_skip_banner() {
-  static bool told = false;  // once per run, not once per test
-  if (std::exchange(told, true)) return;
-  std::fprintf(stderr,
-               "\n"
-               "**********************************************************************\n"
-               "* SKIPPING: PRIMESYNC_TEST_KAFKA_BROKERS is not set, so the server's *\n"
-               "* Kafka delivery was NOT tested end to end. Start the servers with   *\n"
-               "*     eval \"$(tools/testenv/up)\"                                    *\n"
-               "* (see docs/testing.md) and run it again.                            *\n"
-               "**********************************************************************\n");
-}
-
-// ---------------------------------------------------------------- kafka-ctl
-
-struct CtlResult {
-  int exit_status = -1;  // -1: did not finish before the deadline (then killed)
-  std::string out;       // its stdout; its stderr goes to ours
-};
-
-// Runs tools/testenv/kafka-ctl COMMAND.
-CtlResult run_kafka_ctl(const std::string& command) {
-  const std::string script = PRIMESYNC_E2E_KAFKA_CTL;
-  std::array<int, 2> out_pipe{};
-  if (::pipe2(out_pipe.data(), O_CLOEXEC) != 0) return {};
-  const pid_t child = ::fork();
-  if (child < 0) return {};
-  if (child == 0) {
-    ::dup2(out_pipe[1], STDOUT_FILENO);
-    // The broker it starts must not inherit this process's sockets.
-    ::close_range(STDERR_FILENO + 1, ~0U, 0);
-    ::execl(script.c_str(), script.c_str(), command.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  ::close(out_pipe[1]);
-  CtlResult result;
-  const auto until = Clock::now() + kKafkaCtlDeadline;
-  bool open = true;
-  while (Clock::now() < until) {
-    if (open) {
-      pollfd readable{out_pipe[0], POLLIN, 0};
-      if (::poll(&readable, 1, to_ms(kPoll)) > 0) {
-        std::array<char, kErrorTextBytes> chunk{};
-        const ssize_t n = ::read(out_pipe[0], chunk.data(), chunk.size());
-        if (n > 0) {
-          result.out.append(chunk.data(), static_cast<std::size_t>(n));
-        } else {
-          open = false;
-        }
-      }
-      continue;
-    }
-    int status = 0;
-    if (::waitpid(child, &status, WNOHANG) == child) {
-      result.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      ::close(out_pipe[0]);
-      return result;
-    }
-    std::this_thread::sleep_for(kPoll);
-  }
-  ADD_FAILURE() << "kafka-ctl " << command << " did not finish before the deadline; killed";
-  ::kill(child, SIGKILL);
-  ::waitpid(child, nullptr, 0);
-  ::close(out_pipe[0]);
-  return result;
-}
-
 // ---------------------------------------------------------------- the topic
 
-rd_kafka_conf_t* make_conf(const std::string& brokers,
-                           const std::vector<std::pair<std::string, std::string>>& settings = {}) {
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  std::array<char, kErrorTextBytes> error{};
-  auto set = [&](const std::string& key, const std::string& value) {
-    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), error.data(), error.size()) !=
-        RD_KAFKA_CONF_OK) {
-      ADD_FAILURE() << "rd_kafka_conf_set(" << key << "=" << value << "): " << error.data();
-    }
-  };
-  set("bootstrap.servers", brokers);
-  set("client.id", "primesync-e2e-kafka");
-  for (const auto& [key, value] : settings) set(key, value);
-  return conf;
-}
-
-// Creates `topic` with kPartitions partitions and waits until its metadata shows them.
-void create_topic(const std::string& brokers, const std::string& topic) {
-  std::array<char, kErrorTextBytes> error{};
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, make_conf(brokers), error.data(), error.size());
-  ASSERT_NE(rk, nullptr) << error.data();
-  rd_kafka_NewTopic_t* new_topic =
-      rd_kafka_NewTopic_new(topic.c_str(), kPartitions, 1, error.data(), error.size());
-  ASSERT_NE(new_topic, nullptr) << error.data();
-  rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-  rd_kafka_AdminOptions_set_operation_timeout(options, to_ms(kAdminTimeout), error.data(),
-                                              error.size());
-  rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
-  rd_kafka_CreateTopics(rk, &new_topic, 1, options, queue);
-  rd_kafka_event_t* event = rd_kafka_queue_poll(queue, to_ms(kAdminTimeout));
-  EXPECT_NE(event, nullptr) << "CreateTopics timed out";
-  if (event != nullptr) {
-    size_t count = 0;
-    const rd_kafka_topic_result_t** results =
-        rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event), &count);
-    EXPECT_EQ(count, 1U);
-    if (count == 1) {
-      EXPECT_EQ(rd_kafka_topic_result_error(results[0]), RD_KAFKA_RESP_ERR_NO_ERROR)
-          << topic << ": " << rd_kafka_err2str(rd_kafka_topic_result_error(results[0]));
-    }
-    rd_kafka_event_destroy(event);
-  }
-  rd_kafka_queue_destroy(queue);
-  rd_kafka_AdminOptions_destroy(options);
-  rd_kafka_NewTopic_destroy(new_topic);
-
-  rd_kafka_topic_t* handle = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
-  int partitions = 0;
-  const auto until = Clock::now() + kAdminTimeout;
-  while (partitions != kPartitions && Clock::now() < until) {
-    const rd_kafka_metadata_t* metadata = nullptr;
-    if (rd_kafka_metadata(rk, 0, handle, &metadata, to_ms(kPoll * 5)) ==
-        RD_KAFKA_RESP_ERR_NO_ERROR) {
-      if (metadata->topic_cnt == 1 && metadata->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        partitions = metadata->topics[0].partition_cnt;
-      }
-      rd_kafka_metadata_destroy(metadata);
-    }
-  }
-  EXPECT_EQ(partitions, kPartitions) << "topic " << topic << " not ready";
-  rd_kafka_topic_destroy(handle);
-  rd_kafka_destroy(rk);
-}
-
-void delete_topic(const std::string& brokers, const std::string& topic) {
-  std::array<char, kErrorTextBytes> error{};
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, make_conf(brokers), error.data(), error.size());
-  if (rk == nullptr) return;
-  rd_kafka_DeleteTopic_t* doomed = rd_kafka_DeleteTopic_new(topic.c_str());
-  rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
-  rd_kafka_DeleteTopics(rk, &doomed, 1, nullptr, queue);
-  if (rd_kafka_event_t* event = rd_kafka_queue_poll(queue, to_ms(kAdminTimeout))) {
-    rd_kafka_event_destroy(event);
-  }
-  rd_kafka_DeleteTopic_destroy(doomed);
-  rd_kafka_queue_destroy(queue);
-  rd_kafka_destroy(rk);
-}
-
-// One message of the topic, its value read as a §5 notification.
-struct Published {
+// One message of the topic, its value read as a §5 notification: the fields a
+// consumer reads (server_data_keys sorted here), read with the strict readers of
+// client_flows.hpp, so that each item of serverData must be a whole §3 item.
+struct Published : testing::DecodedMessage {
   std::string key;
   std::int32_t partition = 0;
   std::string value;
   std::string parse_error;  // non-empty when the value is not the expected JSON
-  std::string msg_id;
-  std::string type;
-  std::string user_id;
-  std::vector<std::string> devices;
-  std::optional<std::int64_t> nonce;
-  std::string pwd_hash;
-  std::optional<std::string> lock_key;
-  std::optional<std::vector<std::string>> server_data_keys;  // sorted
 };
 
-Published parse_published(std::string key, std::int32_t partition, std::string value) {
+Published parse_published(testenv::KafkaMessage message) {
   Published out;
-  out.key = std::move(key);
-  out.partition = partition;
-  out.value = std::move(value);
+  out.key = std::move(message.key);
+  out.partition = message.partition;
+  out.value = std::move(message.value);
   try {
     simdjson::dom::parser parser;
     const simdjson::dom::element root = parser.parse(out.value);
@@ -286,43 +117,21 @@ Published parse_published(std::string key, std::int32_t partition, std::string v
   return out;
 }
 
-// Reads every partition of the topic from its beginning (no consumer group: an
-// assignment) until `done` says so or the deadline passes.
+// Reads every partition of the topic from its beginning until `done` says so or
+// the deadline passes.
 std::vector<Published> read_topic(const std::string& brokers, const std::string& topic,
                                   const std::function<bool(const std::vector<Published>&)>& done) {
-  std::array<char, kErrorTextBytes> error{};
-  rd_kafka_conf_t* conf = make_conf(
-      brokers, {{"group.id", "primesync-e2e-" + unique_suffix()}, {"enable.auto.commit", "false"}});
-  rd_kafka_t* consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error.data(), error.size());
-  if (consumer == nullptr) {
-    ADD_FAILURE() << error.data();
-    return {};
-  }
-  rd_kafka_poll_set_consumer(consumer);
-  rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(kPartitions);
-  for (int partition = 0; partition < kPartitions; ++partition) {
-    rd_kafka_topic_partition_list_add(assignment, topic.c_str(), partition)->offset =
-        RD_KAFKA_OFFSET_BEGINNING;
-  }
-  EXPECT_EQ(rd_kafka_assign(consumer, assignment), RD_KAFKA_RESP_ERR_NO_ERROR);
-  rd_kafka_topic_partition_list_destroy(assignment);
-
   std::vector<Published> read;
-  const auto until = Clock::now() + kConsumeDeadline;
-  while (!done(read) && Clock::now() < until) {
-    rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer, to_ms(kPoll * 5));
-    if (message == nullptr) continue;
-    if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      read.push_back(parse_published(
-          std::string(static_cast<const char*>(message->key), message->key_len), message->partition,
-          std::string(static_cast<const char*>(message->payload), message->len)));
-    } else if (message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      ADD_FAILURE() << "consumer error: " << rd_kafka_message_errstr(message);
-    }
-    rd_kafka_message_destroy(message);
+  std::vector<testenv::KafkaMessage> messages =
+      testenv::read_topic(brokers, topic, kPartitions, kConsumeDeadline,
+                          [&](const std::vector<testenv::KafkaMessage>& so_far) {
+                            while (read.size() < so_far.size())
+                              read.push_back(parse_published(so_far[read.size()]));
+                            return done(read);
+                          });
+  while (read.size() < messages.size()) {
+    read.push_back(parse_published(std::move(messages[read.size()])));
   }
-  rd_kafka_consumer_close(consumer);
-  rd_kafka_destroy(consumer);
   return read;
 }
 
@@ -395,15 +204,13 @@ class KafkaDeliveryTest : public ServerTest {
  protected:
   void SetUp() override {
     PRIMESYNC_E2E_REQUIRE_BINARY();
-    const std::optional<std::string> brokers = test_kafka_brokers();
-    if (!brokers) {
-      print_kafka_skip_banner();
+    brokers_ = testenv::test_kafka_brokers("the server's Kafka delivery end to end");
+    if (brokers_.empty()) {
       GTEST_SKIP() << "*** PRIMESYNC_TEST_KAFKA_BROKERS not set: Kafka e2e test NOT RUN "
                       "(eval \"$(tools/testenv/up)\", see docs/testing.md) ***";
     }
-    brokers_ = *brokers;
     topic_ = "primesync-e2e-" + unique_suffix();
-    ASSERT_NO_FATAL_FAILURE(create_topic(brokers_, topic_));
+    ASSERT_NO_FATAL_FAILURE(testenv::create_topic(brokers_, topic_, kPartitions));
     topic_created_ = true;
     ServerTest::SetUp();
   }
@@ -413,7 +220,7 @@ class KafkaDeliveryTest : public ServerTest {
     if (broker_stopped_) start_broker();
     ServerTest::TearDown();
     server_.reset();  // before the topic goes: nothing may publish to it again
-    if (topic_created_) delete_topic(brokers_, topic_);
+    if (topic_created_) testenv::delete_topic(brokers_, topic_);
   }
 
   [[nodiscard]] ServerOptions server_options() const override {
@@ -431,7 +238,7 @@ class KafkaDeliveryTest : public ServerTest {
 
   // Only the broker this run's variable names may be stopped.
   [[nodiscard]] bool controls_the_broker() {
-    const CtlResult controlled = run_kafka_ctl("brokers");
+    const CtlResult controlled = run_testenv_ctl("kafka", "brokers");
     if (controlled.exit_status == 0 && controlled.out == brokers_ + "\n") return true;
     std::cerr << "*** kafka-ctl controls '" << controlled.out << "' (exit "
               << controlled.exit_status << "), not PRIMESYNC_TEST_KAFKA_BROKERS '" << brokers_
@@ -441,11 +248,11 @@ class KafkaDeliveryTest : public ServerTest {
 
   void stop_broker() {
     broker_stopped_ = true;
-    ASSERT_EQ(run_kafka_ctl("stop").exit_status, 0) << "kafka-ctl stop failed";
+    ASSERT_EQ(run_testenv_ctl("kafka", "stop").exit_status, 0) << "kafka-ctl stop failed";
   }
 
   void start_broker() {
-    const CtlResult started = run_kafka_ctl("start");
+    const CtlResult started = run_testenv_ctl("kafka", "start");
     EXPECT_EQ(started.exit_status, 0) << "kafka-ctl start failed: the broker may be down";
     broker_stopped_ = started.exit_status != 0;
   }

@@ -6,21 +6,14 @@
 // port and data), and restarts it in TearDown should a test stop half-way.
 // Always on the MongoDB store; skips loudly without PRIMESYNC_TEST_MONGODB_URI.
 // Runs in the ctest entry e2e_mongodb_outage.
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <array>
 #include <chrono>
-#include <filesystem>
 #include <functional>
 #include <iostream>
 #include <thread>
 
 #include "client_flows.hpp"
 #include "server_process.hpp"
+#include "testenv/ctl.hpp"
 
 namespace primesync::e2e {
 namespace {
@@ -36,7 +29,6 @@ constexpr int kOperationTimeoutMs = 2000;  // sync.adapters.mongodb.timeoutMs
 constexpr auto kAnswerDeadline = 10s;     // for one request while the database is down
 constexpr auto kReadinessDeadline = 15s;  // /readyz follows the health monitor (1 s period)
 constexpr auto kRecoveryDeadline = 30s;   // serving again after the database is back
-constexpr auto kCtlDeadline = 240s;       // mongodb-ctl's own readiness wait is 180 s
 constexpr int kUploadsBeforeOutage = 3;
 
 bool eventually(std::chrono::milliseconds deadline, const std::function<bool()>& condition) {
@@ -48,65 +40,12 @@ bool eventually(std::chrono::milliseconds deadline, const std::function<bool()>&
   }
 }
 
-struct CtlResult {
-  int exit_status = -1;  // -1: did not finish before the deadline (then killed)
-  std::string out;       // its stdout; its stderr goes to ours
-};
-
-// Runs tools/testenv/mongodb-ctl COMMAND.
-CtlResult run_mongodb_ctl(const std::string& command) {
-  const std::string script =
-      (std::filesystem::path(PRIMESYNC_SOURCE_DIR) / "tools/testenv/mongodb-ctl").string();
-  std::array<int, 2> out_pipe{};
-  if (::pipe2(out_pipe.data(), O_CLOEXEC) != 0) return {};
-  const pid_t child = ::fork();
-  if (child < 0) return {};
-  if (child == 0) {
-    ::dup2(out_pipe[1], STDOUT_FILENO);
-    // The FerretDB it starts must not inherit this process's sockets.
-    ::close_range(STDERR_FILENO + 1, ~0U, 0);
-    ::execl(script.c_str(), script.c_str(), command.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  ::close(out_pipe[1]);
-  CtlResult result;
-  const auto until = Clock::now() + kCtlDeadline;
-  bool open = true;
-  while (Clock::now() < until) {
-    if (open) {
-      pollfd readable{out_pipe[0], POLLIN, 0};
-      if (::poll(&readable, 1, 100) > 0) {
-        std::array<char, 512> chunk{};
-        const ssize_t n = ::read(out_pipe[0], chunk.data(), chunk.size());
-        if (n > 0) {
-          result.out.append(chunk.data(), static_cast<std::size_t>(n));
-        } else {
-          open = false;
-        }
-      }
-      continue;
-    }
-    int status = 0;
-    if (::waitpid(child, &status, WNOHANG) == child) {
-      result.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      ::close(out_pipe[0]);
-      return result;
-    }
-    std::this_thread::sleep_for(50ms);
-  }
-  ADD_FAILURE() << "mongodb-ctl " << command << " did not finish before the deadline; killed";
-  ::kill(child, SIGKILL);
-  ::waitpid(child, nullptr, 0);
-  ::close(out_pipe[0]);
-  return result;
-}
-
 class MongoDbOutageTest : public ServerTest {
  protected:
   void SetUp() override {
     PRIMESYNC_E2E_REQUIRE_MONGODB();
     // Only the server this run's URI names may be stopped.
-    const CtlResult uri = run_mongodb_ctl("uri");
+    const testenv::CtlResult uri = testenv::run_testenv_ctl("mongodb", "uri");
     if (uri.exit_status != 0 || uri.out != *test_mongodb_uri() + "\n") {
       std::cerr << "*** mongodb-ctl controls '" << uri.out << "' (exit " << uri.exit_status
                 << "), not PRIMESYNC_TEST_MONGODB_URI '" << *test_mongodb_uri()
@@ -133,12 +72,12 @@ class MongoDbOutageTest : public ServerTest {
 
   void stop_database() {
     database_stopped_ = true;
-    const CtlResult stopped = run_mongodb_ctl("stop");
+    const testenv::CtlResult stopped = testenv::run_testenv_ctl("mongodb", "stop");
     ASSERT_EQ(stopped.exit_status, 0) << "mongodb-ctl stop failed";
   }
 
   void start_database() {
-    const CtlResult started = run_mongodb_ctl("start");
+    const testenv::CtlResult started = testenv::run_testenv_ctl("mongodb", "start");
     EXPECT_EQ(started.exit_status, 0) << "mongodb-ctl start failed: the database may be down";
     database_stopped_ = started.exit_status != 0;
   }

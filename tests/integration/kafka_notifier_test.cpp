@@ -5,8 +5,8 @@
 // refused by the producer holds back its user's later entries; a message of exactly
 // limits.maxMessageBytes goes through. Without the broker: an unreachable one neither
 // blocks construction nor deliver(), ready() never waits for a broker that does not
-// answer, and a bad setting names its config key. Each test uses a fresh topic and a
-// fresh consumer group.
+// answer, and a bad setting names its config key. Each test uses a fresh topic, read
+// back from the beginning of every partition.
 #include "notify/kafka/kafka_notifier.hpp"
 
 #include <librdkafka/rdkafka.h>
@@ -16,10 +16,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
-#include <cstdlib>
-#include <filesystem>
 #include <functional>
 #include <future>
 #include <map>
@@ -30,18 +27,25 @@
 #include <vector>
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
+
+#include "testenv/ctl.hpp"
+#include "testenv/kafka_client.hpp"
 
 namespace primesync {
 namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+using testenv::CtlResult;
+using testenv::make_conf;
+using testenv::run_testenv_ctl;
+using testenv::unique_suffix;
+// A message read back from the topic.
+using Consumed = testenv::KafkaMessage;
 
 constexpr int kPartitions = 3;
 constexpr int kUsers = 7;
@@ -54,12 +58,9 @@ constexpr auto kCallReturnsWithin = kDeliveryTimeout + 15s;
 constexpr auto kReadyReturnsWithin = 5s;
 constexpr auto kAdminTimeout = 30s;
 constexpr auto kConsumeDeadline = 90s;
-constexpr auto kConsumerPoll = 500ms;
-constexpr auto kBrokerChangeDeadline = 120s;  // ready() following a stop or a start
-constexpr auto kReadyRecheck = 200ms;         // between ready() calls while waiting
-constexpr auto kRedeliverDeadline = 120s;     // the retries after the outage
-constexpr auto kKafkaCtlDeadline = 240s;      // kafka-ctl's own readiness wait is 180 s
-constexpr auto kChildPoll = 100ms;
+constexpr auto kBrokerChangeDeadline = 120s;       // ready() following a stop or a start
+constexpr auto kReadyRecheck = 200ms;              // between ready() calls while waiting
+constexpr auto kRedeliverDeadline = 120s;          // the retries after the outage
 constexpr std::size_t kTooLargeBytes = 2U << 20U;  // over librdkafka's message.max.bytes
 // The largest message the notifiers must take: limits.maxMessageBytes by default.
 constexpr std::size_t kMaxMessageBytes = LimitsConfig{}.max_message_bytes;
@@ -67,30 +68,6 @@ constexpr std::size_t kMaxMessageBytes = LimitsConfig{}.max_message_bytes;
 constexpr auto kMetadataRequestTime = 450ms;
 constexpr auto kReadyCallsFor = 3s;  // ready() called in a loop: three probes of its thread
 constexpr std::size_t kErrorTextBytes = 512;
-
-std::string brokers_or_empty() {
-  const char* brokers = std::getenv("PRIMESYNC_TEST_KAFKA_BROKERS");
-  if (brokers == nullptr || *brokers == '\0') {
-    static bool told = false;  // once per run, not once per test
-    if (std::exchange(told, true)) return "";
-    std::fprintf(stderr,
-                 "\n"
-                 "**********************************************************************\n"
-                 "* SKIPPING: PRIMESYNC_TEST_KAFKA_BROKERS is not set, so this Kafka   *\n"
-                 "* notifier test did NOT run against a broker. Start the servers with *\n"
-                 "*     eval \"$(tools/testenv/up)\"                                    *\n"
-                 "* (see docs/testing.md) and run it again.                            *\n"
-                 "**********************************************************************\n");
-    return "";
-  }
-  return brokers;
-}
-
-std::string unique_suffix() {
-  const auto now = std::chrono::system_clock::now().time_since_epoch();
-  return std::to_string(getpid()) + "-" +
-         std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(now).count());
-}
 
 int to_ms(Clock::duration duration) {
   return static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(duration).count());
@@ -144,90 +121,12 @@ std::size_t count_true(const std::vector<bool>& flags) {
   return static_cast<std::size_t>(std::count(flags.begin(), flags.end(), true));
 }
 
-// ---------------------------------------------------------------- kafka admin and consumer
-
-rd_kafka_conf_t* make_conf(const std::string& brokers,
-                           const std::vector<std::pair<std::string, std::string>>& settings) {
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  std::array<char, kErrorTextBytes> error{};
-  auto set = [&](const std::string& key, const std::string& value) {
-    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), error.data(), error.size()) !=
-        RD_KAFKA_CONF_OK) {
-      ADD_FAILURE() << "rd_kafka_conf_set(" << key << "=" << value << "): " << error.data();
-    }
-  };
-  set("bootstrap.servers", brokers);
-  set("client.id", "primesync-notifier-test-admin");
-  for (const auto& [key, value] : settings) set(key, value);
-  return conf;
-}
-
-void create_topic(const std::string& brokers, const std::string& topic) {
-  std::array<char, kErrorTextBytes> error{};
-  rd_kafka_t* rk =
-      rd_kafka_new(RD_KAFKA_PRODUCER, make_conf(brokers, {}), error.data(), error.size());
-  ASSERT_NE(rk, nullptr) << error.data();
-  rd_kafka_NewTopic_t* new_topic =
-      rd_kafka_NewTopic_new(topic.c_str(), kPartitions, 1, error.data(), error.size());
-  ASSERT_NE(new_topic, nullptr) << error.data();
-  rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-  rd_kafka_AdminOptions_set_operation_timeout(options, to_ms(kAdminTimeout), error.data(),
-                                              error.size());
-  rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
-  rd_kafka_CreateTopics(rk, &new_topic, 1, options, queue);
-  rd_kafka_event_t* event = rd_kafka_queue_poll(queue, to_ms(kAdminTimeout));
-  ASSERT_NE(event, nullptr) << "CreateTopics timed out";
-  size_t count = 0;
-  const rd_kafka_topic_result_t** results =
-      rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event), &count);
-  ASSERT_EQ(count, 1U);
-  EXPECT_EQ(rd_kafka_topic_result_error(results[0]), RD_KAFKA_RESP_ERR_NO_ERROR)
-      << topic << ": " << rd_kafka_err2str(rd_kafka_topic_result_error(results[0]));
-  rd_kafka_event_destroy(event);
-  rd_kafka_queue_destroy(queue);
-  rd_kafka_AdminOptions_destroy(options);
-  rd_kafka_NewTopic_destroy(new_topic);
-
-  // Wait until the broker's metadata shows every partition.
-  rd_kafka_topic_t* handle = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
-  int partitions = 0;
-  const auto deadline = Clock::now() + kAdminTimeout;
-  while (partitions != kPartitions && Clock::now() < deadline) {
-    const rd_kafka_metadata_t* metadata = nullptr;
-    if (rd_kafka_metadata(rk, 0, handle, &metadata, to_ms(kConsumerPoll)) ==
-        RD_KAFKA_RESP_ERR_NO_ERROR) {
-      if (metadata->topic_cnt == 1 && metadata->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        partitions = metadata->topics[0].partition_cnt;
-      }
-      rd_kafka_metadata_destroy(metadata);
-    }
-  }
-  EXPECT_EQ(partitions, kPartitions);
-  rd_kafka_topic_destroy(handle);
-  rd_kafka_destroy(rk);
-}
-
-void delete_topic(const std::string& brokers, const std::string& topic) {
-  std::array<char, kErrorTextBytes> error{};
-  rd_kafka_t* rk =
-      rd_kafka_new(RD_KAFKA_PRODUCER, make_conf(brokers, {}), error.data(), error.size());
-  if (rk == nullptr) return;
-  rd_kafka_DeleteTopic_t* doomed = rd_kafka_DeleteTopic_new(topic.c_str());
-  rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
-  rd_kafka_DeleteTopics(rk, &doomed, 1, nullptr, queue);
-  if (rd_kafka_event_t* event = rd_kafka_queue_poll(queue, to_ms(kAdminTimeout))) {
-    rd_kafka_event_destroy(event);
-  }
-  rd_kafka_DeleteTopic_destroy(doomed);
-  rd_kafka_queue_destroy(queue);
-  rd_kafka_destroy(rk);
-}
+// ---------------------------------------------------------------- the topic
 
 // The number of messages in the topic (sum of the partitions' high watermarks).
 std::int64_t messages_in_topic(const std::string& brokers, const std::string& topic) {
   std::array<char, kErrorTextBytes> error{};
-  rd_kafka_t* rk =
-      rd_kafka_new(RD_KAFKA_PRODUCER, make_conf(brokers, {}), error.data(), error.size());
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, make_conf(brokers), error.data(), error.size());
   if (rk == nullptr) {
     ADD_FAILURE() << error.data();
     return -1;
@@ -245,49 +144,10 @@ std::int64_t messages_in_topic(const std::string& brokers, const std::string& to
   return total;
 }
 
-struct Consumed {
-  std::string key;
-  std::string value;
-  std::int32_t partition = 0;
-};
-
-// Reads the topic with a fresh consumer group from the start until `done` says so
-// or the deadline passes.
+// Reads the topic from the start until `done` says so or the deadline passes.
 std::vector<Consumed> consume(const std::string& brokers, const std::string& topic,
                               const std::function<bool(const std::vector<Consumed>&)>& done) {
-  std::array<char, kErrorTextBytes> error{};
-  rd_kafka_conf_t* conf = make_conf(brokers, {{"group.id", "primesync-notifier-" + unique_suffix()},
-                                              {"auto.offset.reset", "earliest"},
-                                              {"enable.auto.commit", "false"}});
-  rd_kafka_t* consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error.data(), error.size());
-  if (consumer == nullptr) {
-    ADD_FAILURE() << error.data();
-    return {};
-  }
-  rd_kafka_poll_set_consumer(consumer);
-  rd_kafka_topic_partition_list_t* subscription = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(subscription, topic.c_str(), RD_KAFKA_PARTITION_UA);
-  EXPECT_EQ(rd_kafka_subscribe(consumer, subscription), RD_KAFKA_RESP_ERR_NO_ERROR);
-  rd_kafka_topic_partition_list_destroy(subscription);
-
-  std::vector<Consumed> consumed;
-  const auto deadline = Clock::now() + kConsumeDeadline;
-  while (!done(consumed) && Clock::now() < deadline) {
-    rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer, to_ms(kConsumerPoll));
-    if (message == nullptr) continue;
-    if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      consumed.push_back(
-          Consumed{std::string(static_cast<const char*>(message->key), message->key_len),
-                   std::string(static_cast<const char*>(message->payload), message->len),
-                   message->partition});
-    } else if (message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      ADD_FAILURE() << "consumer error: " << rd_kafka_message_errstr(message);
-    }
-    rd_kafka_message_destroy(message);
-  }
-  rd_kafka_consumer_close(consumer);
-  rd_kafka_destroy(consumer);
-  return consumed;
+  return testenv::read_topic(brokers, topic, kPartitions, kConsumeDeadline, done);
 }
 
 // Stops once every value of `expected` was read at least once.
@@ -342,63 +202,6 @@ void expect_in_order_per_user(const std::vector<OutboxEntry>& entries,
   EXPECT_GT(partitions.size(), 1U) << "the users should spread over the partitions";
 }
 
-// ---------------------------------------------------------------- kafka-ctl
-
-struct CtlResult {
-  int exit_status = -1;  // -1: did not finish within its deadline (then killed)
-  std::string out;
-};
-
-// Runs tools/testenv/kafka-ctl COMMAND, its stderr shown, its stdout returned.
-CtlResult run_kafka_ctl(const std::string& command) {
-  const std::string script =
-      (std::filesystem::path(PRIMESYNC_SOURCE_DIR) / "tools/testenv/kafka-ctl").string();
-  std::array<int, 2> out_pipe{};
-  if (pipe2(out_pipe.data(), O_CLOEXEC) != 0) return {};
-  const pid_t child = fork();
-  if (child < 0) return {};
-  if (child == 0) {
-    dup2(out_pipe[1], STDOUT_FILENO);
-    // The broker kafka-ctl starts must not inherit this process's sockets.
-    close_range(STDERR_FILENO + 1, ~0U, 0);
-    execl(script.c_str(), script.c_str(), command.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  close(out_pipe[1]);
-
-  CtlResult result;
-  const auto deadline = Clock::now() + kKafkaCtlDeadline;
-  bool open = true;
-  int status = 0;
-  while (Clock::now() < deadline) {
-    if (open) {
-      pollfd readable{out_pipe[0], POLLIN, 0};
-      if (poll(&readable, 1, to_ms(kChildPoll)) > 0) {
-        std::array<char, kErrorTextBytes> chunk{};
-        const ssize_t n = read(out_pipe[0], chunk.data(), chunk.size());
-        if (n > 0) {
-          result.out.append(chunk.data(), static_cast<std::size_t>(n));
-        } else {
-          open = false;
-        }
-      }
-      continue;
-    }
-    if (waitpid(child, &status, WNOHANG) == child) {
-      result.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      close(out_pipe[0]);
-      return result;
-    }
-    poll(nullptr, 0, to_ms(kChildPoll));
-  }
-  ADD_FAILURE() << "kafka-ctl " << command << " did not finish in " << to_ms(kKafkaCtlDeadline)
-                << " ms; killed";
-  kill(child, SIGKILL);
-  waitpid(child, &status, 0);
-  close(out_pipe[0]);
-  return result;
-}
-
 // Calls ready() until it answers `want` or the deadline passes.
 bool ready_becomes(KafkaNotifier& notifier, bool want) {
   const auto deadline = Clock::now() + kBrokerChangeDeadline;
@@ -416,23 +219,23 @@ bool ready_becomes(KafkaNotifier& notifier, bool want) {
 class KafkaNotifierTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    brokers_ = brokers_or_empty();
+    brokers_ = testenv::test_kafka_brokers("this Kafka notifier test against a broker");
     if (brokers_.empty()) {
       GTEST_SKIP() << "PRIMESYNC_TEST_KAFKA_BROKERS not set (see docs/testing.md)";
     }
     run_ = unique_suffix();
     topic_ = "primesync-notifier-" + run_;
-    ASSERT_NO_FATAL_FAILURE(create_topic(brokers_, topic_));
+    ASSERT_NO_FATAL_FAILURE(testenv::create_topic(brokers_, topic_, kPartitions));
     topic_created_ = true;
   }
 
   void TearDown() override {
     // A failed test must not leave the shared broker down.
     if (broker_stopped_) {
-      const CtlResult started = run_kafka_ctl("start");
+      const CtlResult started = run_testenv_ctl("kafka", "start");
       EXPECT_EQ(started.exit_status, 0) << "kafka-ctl start failed: the broker may be down";
     }
-    if (topic_created_) delete_topic(brokers_, topic_);
+    if (topic_created_) testenv::delete_topic(brokers_, topic_);
   }
 
   [[nodiscard]] KafkaConfig config() const {
@@ -538,7 +341,7 @@ TEST_F(KafkaNotifierTest, MessageOfExactlyTheMaximumSizeIsDelivered) {
 }
 
 TEST_F(KafkaNotifierTest, BrokerOutageReportsUndeliveredAndTheSameEntriesGoThroughAfter) {
-  const CtlResult controlled = run_kafka_ctl("brokers");
+  const CtlResult controlled = run_testenv_ctl("kafka", "brokers");
   ASSERT_EQ(controlled.exit_status, 0) << "tools/testenv/kafka-ctl brokers failed";
   if (controlled.out != brokers_ + "\n") {
     std::fprintf(stderr, "\n*** SKIPPING the outage test: kafka-ctl controls %s, not %s ***\n",
@@ -553,7 +356,7 @@ TEST_F(KafkaNotifierTest, BrokerOutageReportsUndeliveredAndTheSameEntriesGoThrou
   ASSERT_EQ(count_true(deliver_within_bound(notifier, before)), before.size());
 
   broker_stopped_ = true;
-  ASSERT_EQ(run_kafka_ctl("stop").exit_status, 0) << "kafka-ctl stop failed";
+  ASSERT_EQ(run_testenv_ctl("kafka", "stop").exit_status, 0) << "kafka-ctl stop failed";
   EXPECT_TRUE(ready_becomes(notifier, false)) << "ready() still true with the broker stopped";
 
   const std::vector<OutboxEntry> during =
@@ -562,7 +365,7 @@ TEST_F(KafkaNotifierTest, BrokerOutageReportsUndeliveredAndTheSameEntriesGoThrou
   EXPECT_EQ(count_true(delivered_during), 0U) << "nothing is delivered with the broker down";
   EXPECT_EQ(notifier.stats().delivered, before.size());
 
-  ASSERT_EQ(run_kafka_ctl("start").exit_status, 0) << "kafka-ctl start failed";
+  ASSERT_EQ(run_testenv_ctl("kafka", "start").exit_status, 0) << "kafka-ctl start failed";
   broker_stopped_ = false;
   EXPECT_TRUE(ready_becomes(notifier, true)) << "ready() still false with the broker back";
 

@@ -8,56 +8,20 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <cstdio>
-#include <cstdlib>
 #include <map>
 #include <string>
 #include <vector>
 
-#include <unistd.h>
+#include "testenv/kafka_client.hpp"
 
 namespace {
+
+using primesync::testenv::make_conf;
+using primesync::testenv::unique_suffix;
 
 constexpr int kMessages = 10000;
 constexpr int kKeys = 37;
 constexpr int kPartitions = 3;
-
-std::string brokers_or_empty() {
-  const char* b = std::getenv("PRIMESYNC_TEST_KAFKA_BROKERS");
-  if (b == nullptr || *b == '\0') {
-    std::fprintf(stderr,
-                 "\n"
-                 "**********************************************************************\n"
-                 "* SKIPPING: PRIMESYNC_TEST_KAFKA_BROKERS is not set, so this Kafka   *\n"
-                 "* integration test did NOT run. Start the servers with              *\n"
-                 "*     eval \"$(tools/testenv/up)\"                                    *\n"
-                 "* (see docs/testing.md) and run it again.                            *\n"
-                 "**********************************************************************\n");
-    return "";
-  }
-  return b;
-}
-
-std::string unique_suffix() {
-  const auto now = std::chrono::system_clock::now().time_since_epoch();
-  return std::to_string(getpid()) + "-" +
-         std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(now).count());
-}
-
-rd_kafka_conf_t* make_conf(const std::string& brokers,
-                           const std::vector<std::pair<std::string, std::string>>& settings) {
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  char errstr[512];
-  auto set = [&](const std::string& k, const std::string& v) {
-    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
-      ADD_FAILURE() << "rd_kafka_conf_set(" << k << "=" << v << "): " << errstr;
-    }
-  };
-  set("bootstrap.servers", brokers);
-  set("client.id", "primesync-integration-test");
-  for (const auto& [k, v] : settings) set(k, v);
-  return conf;
-}
 
 struct DeliveryStats {
   int ok = 0;
@@ -77,80 +41,20 @@ void on_delivery(rd_kafka_t* /*rk*/, const rd_kafka_message_t* msg, void* opaque
 class KafkaSmoke : public ::testing::Test {
  protected:
   void SetUp() override {
-    brokers_ = brokers_or_empty();
+    brokers_ = primesync::testenv::test_kafka_brokers("this Kafka integration test");
     if (brokers_.empty())
       GTEST_SKIP() << "PRIMESYNC_TEST_KAFKA_BROKERS not set (see docs/testing.md)";
     topic_ = "primesync-smoke-" + unique_suffix();
   }
 
   void TearDown() override {
-    if (!topic_created_) return;
     // Best effort: delete the topic again.
-    char errstr[512];
-    rd_kafka_t* rk =
-        rd_kafka_new(RD_KAFKA_PRODUCER, make_conf(brokers_, {}), errstr, sizeof errstr);
-    if (rk == nullptr) return;
-    rd_kafka_DeleteTopic_t* del = rd_kafka_DeleteTopic_new(topic_.c_str());
-    rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
-    rd_kafka_DeleteTopics(rk, &del, 1, nullptr, q);
-    if (rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 15000)) rd_kafka_event_destroy(ev);
-    rd_kafka_DeleteTopic_destroy(del);
-    rd_kafka_queue_destroy(q);
-    rd_kafka_destroy(rk);
+    if (topic_created_) primesync::testenv::delete_topic(brokers_, topic_);
   }
 
   void create_topic() {
-    char errstr[512];
-    rd_kafka_t* rk =
-        rd_kafka_new(RD_KAFKA_PRODUCER, make_conf(brokers_, {}), errstr, sizeof errstr);
-    ASSERT_NE(rk, nullptr) << errstr;
-    rd_kafka_NewTopic_t* nt =
-        rd_kafka_NewTopic_new(topic_.c_str(), kPartitions, 1, errstr, sizeof errstr);
-    ASSERT_NE(nt, nullptr) << errstr;
-    rd_kafka_AdminOptions_t* opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-    ASSERT_EQ(rd_kafka_AdminOptions_set_operation_timeout(opts, 20000, errstr, sizeof errstr),
-              RD_KAFKA_RESP_ERR_NO_ERROR)
-        << errstr;
-    rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
-    rd_kafka_CreateTopics(rk, &nt, 1, opts, q);
-    rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 30000);
-    ASSERT_NE(ev, nullptr) << "CreateTopics timed out";
-    EXPECT_EQ(rd_kafka_event_error(ev), RD_KAFKA_RESP_ERR_NO_ERROR)
-        << rd_kafka_event_error_string(ev);
-    const rd_kafka_CreateTopics_result_t* res = rd_kafka_event_CreateTopics_result(ev);
-    ASSERT_NE(res, nullptr);
-    size_t n = 0;
-    const rd_kafka_topic_result_t** topics = rd_kafka_CreateTopics_result_topics(res, &n);
-    ASSERT_EQ(n, 1u);
-    EXPECT_EQ(rd_kafka_topic_result_error(topics[0]), RD_KAFKA_RESP_ERR_NO_ERROR)
-        << rd_kafka_topic_result_name(topics[0]) << ": "
-        << (rd_kafka_topic_result_error_string(topics[0])
-                ? rd_kafka_topic_result_error_string(topics[0])
-                : "");
-    topic_created_ = rd_kafka_topic_result_error(topics[0]) == RD_KAFKA_RESP_ERR_NO_ERROR;
-    rd_kafka_event_destroy(ev);
-    rd_kafka_queue_destroy(q);
-    rd_kafka_AdminOptions_destroy(opts);
-    rd_kafka_NewTopic_destroy(nt);
-
-    // Check the broker's metadata shows the partitions.
-    const rd_kafka_metadata_t* md = nullptr;
-    rd_kafka_topic_t* t = rd_kafka_topic_new(rk, topic_.c_str(), nullptr);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    int partitions = 0;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (rd_kafka_metadata(rk, 0, t, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-          partitions = md->topics[0].partition_cnt;
-        }
-        rd_kafka_metadata_destroy(md);
-        if (partitions == kPartitions) break;
-      }
-      usleep(100 * 1000);
-    }
-    EXPECT_EQ(partitions, kPartitions);
-    rd_kafka_topic_destroy(t);
-    rd_kafka_destroy(rk);
+    topic_created_ = true;  // perhaps half-way: TearDown tries to delete it anyway
+    primesync::testenv::create_topic(brokers_, topic_, kPartitions);
   }
 
   std::string brokers_;

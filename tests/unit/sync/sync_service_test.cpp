@@ -14,6 +14,7 @@
 #include "support/memory_store.hpp"
 #include "support/recording_notifier.hpp"
 #include "support/service_environment.hpp"
+#include "support/service_on_fakes.hpp"
 
 namespace primesync {
 namespace {
@@ -38,52 +39,9 @@ int code_of_outcome(Start start) {
   return outcome.ok() ? 0 : code_of(outcome.failure());
 }
 
-class SyncServiceTest : public ::testing::Test {
+class SyncServiceTest : public ::testing::Test, protected testing::ServiceOnFakes {
  protected:
-  SyncServiceTest() {
-    config_.queue.shards = 2;
-    config_.outbox.retry_initial = 5ms;
-    config_.outbox.retry_max = 20ms;
-    config_.server.shutdown_timeout = 2000ms;
-  }
-
-  // Built on first use, so a test can adjust the config first.
-  SyncService& service() {
-    if (!service_) {
-      service_ = std::make_unique<SyncService>(config_, store_, std::vector<Notifier*>{&notifier_},
-                                               testing::fixed_environment(clock_, ids_));
-    }
-    return *service_;
-  }
-
-  Outcome<WriteResponse> flush(const Caller& caller, std::vector<Item> items,
-                               std::string pwd_hash = "pwd") {
-    return await_outcome<WriteResponse>([&](auto done) {
-      service().flush(caller, FlushRequest{std::move(items), pwd_hash, 0, make_lock(1)}, done);
-    });
-  }
-
-  Outcome<WriteResponse> upload(const Caller& caller, std::vector<Item> items,
-                                std::string pwd_hash = "pwd") {
-    return await_outcome<WriteResponse>([&](auto done) {
-      service().upload(caller, UploadRequest{std::move(items), pwd_hash, 0}, done);
-    });
-  }
-
-  Outcome<UserInfoResponse> user_info(const Caller& caller) {
-    return await_outcome<UserInfoResponse>([&](auto done) { service().user_info(caller, done); });
-  }
-
-  Outcome<LoginResponse> login(const Caller& caller) {
-    return await_outcome<LoginResponse>([&](auto done) { service().login(caller, done); });
-  }
-
-  Config config_;
-  testing::FixedClock clock_;
-  testing::SequentialHex ids_;
-  testing::MemoryStore store_;
-  testing::RecordingNotifier notifier_;
-  std::unique_ptr<SyncService> service_;  // declared last: stopped before the fakes go
+  SyncServiceTest() { config_.queue.shards = 2; }
 
   const Caller device_a_{"u1", std::nullopt, "device-A"};
   const Caller device_b_{"u1", std::nullopt, "device-B"};

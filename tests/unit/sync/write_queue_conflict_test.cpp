@@ -21,6 +21,7 @@
 #include "support/memory_store.hpp"
 #include "support/recording_notifier.hpp"
 #include "support/service_environment.hpp"
+#include "support/service_on_fakes.hpp"
 
 namespace primesync {
 namespace {
@@ -118,41 +119,10 @@ class ConflictingStore : public Store {
   std::atomic<bool> failing_{false};
 };
 
-class WriteQueueConflictTest : public ::testing::Test {
+class WriteQueueConflictTest : public ::testing::Test, protected testing::ServiceOnFakes {
  protected:
-  WriteQueueConflictTest() {
-    config_.queue.shards = 1;  // every user in one shard: batches form deterministically
-    config_.outbox.retry_initial = 5ms;
-    config_.outbox.retry_max = 20ms;
-    config_.server.shutdown_timeout = 2000ms;
-  }
-
-  // Built on first use, so a test can adjust the config first.
-  SyncService& service() {
-    if (!service_) {
-      service_ = std::make_unique<SyncService>(config_, store_, std::vector<Notifier*>{&notifier_},
-                                               testing::fixed_environment(clock_, ids_));
-    }
-    return *service_;
-  }
-
-  Outcome<WriteResponse> flush(const Caller& caller, std::vector<Item> items,
-                               std::string pwd_hash = "pwd") {
-    return await_outcome<WriteResponse>([&](auto done) {
-      service().flush(caller, FlushRequest{std::move(items), pwd_hash, 0, make_lock(1)}, done);
-    });
-  }
-
-  Outcome<WriteResponse> upload(const Caller& caller, std::vector<Item> items,
-                                std::int64_t nonce = 0, std::string pwd_hash = "pwd") {
-    return await_outcome<WriteResponse>([&](auto done) {
-      service().upload(caller, UploadRequest{std::move(items), pwd_hash, nonce}, done);
-    });
-  }
-
-  Outcome<UserInfoResponse> user_info(const Caller& caller) {
-    return await_outcome<UserInfoResponse>([&](auto done) { service().user_info(caller, done); });
-  }
+  // Every user in one shard: batches form deterministically.
+  WriteQueueConflictTest() { config_.queue.shards = 1; }
 
   // Another server's upload of `items` for u1: the stored nonce and revision go
   // up behind this service's cached state.
@@ -174,13 +144,6 @@ class WriteQueueConflictTest : public ::testing::Test {
     writes.put_lock = Lock{make_lock(2, "lock-of-" + pwd_hash), pwd_hash};
     store_.write_behind("u1", writes);
   }
-
-  Config config_;
-  testing::FixedClock clock_;
-  testing::SequentialHex ids_;
-  testing::MemoryStore store_;
-  testing::RecordingNotifier notifier_;
-  std::unique_ptr<SyncService> service_;  // declared last: stopped before the fakes go
 
   const Caller device_a_{"u1", std::nullopt, "device-A"};
   const Caller device_z_{"u2", std::nullopt, "device-Z"};
