@@ -34,6 +34,13 @@ struct LimitsConfig {
   std::size_t max_devices = 32;
   std::size_t max_message_bytes = 1U << 20U;        // one notification message
   std::chrono::seconds device_seen_resolution{60};  // last-seen persisted at most this often
+  // Token buckets (42900 when empty); a rate of 0 turns one off.
+  std::size_t user_requests_per_second =
+      100;  // one user, all devices; a device sends a few a minute
+  std::size_t user_burst = 200;
+  std::size_t instance_requests_per_second = 0;  // the whole server
+  std::size_t instance_burst = 1000;
+  std::size_t rate_limited_users = 100000;  // user buckets held (idle ones are dropped)
 };
 
 struct CacheConfig {

@@ -189,6 +189,18 @@ const std::vector<Setting>& settings() {
     s.push_back(integer("limits.deviceSeenResolutionSeconds",
                         "a device's last-seen time is written at most this often", &C::limits, 0,
                         86400, &LimitsConfig::device_seen_resolution));
+    s.push_back(integer("limits.userRequestsPerSecond",
+                        "requests a second one user may send (42900 above); 0 = off", &C::limits, 0,
+                        1000000, &LimitsConfig::user_requests_per_second));
+    s.push_back(integer("limits.userBurst", "requests one user may send at once", &C::limits, 1,
+                        10000000, &LimitsConfig::user_burst));
+    s.push_back(integer("limits.instanceRequestsPerSecond",
+                        "requests a second this server takes in (42900 above); 0 = off", &C::limits,
+                        0, 100000000, &LimitsConfig::instance_requests_per_second));
+    s.push_back(integer("limits.instanceBurst", "requests this server takes in at once", &C::limits,
+                        1, 100000000, &LimitsConfig::instance_burst));
+    s.push_back(integer("limits.rateLimitedUsers", "users whose request rate is tracked at once",
+                        &C::limits, 64, 100000000, &LimitsConfig::rate_limited_users));
     s.push_back(boolean("sync.enableCache", "keep users' state in memory", &C::cache,
                         &CacheConfig::enabled));
     s.push_back(text("sync.cachePrefix", "prefix of cache keys",

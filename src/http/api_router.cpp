@@ -1,4 +1,5 @@
 #include "http/api_router.hpp"
+#include "http/rate_limiter.hpp"
 
 #include <boost/asio/this_coro.hpp>
 #include <boost/beast/http/field.hpp>
@@ -96,7 +97,8 @@ struct Reply {
   Error error = Error::ok;
   std::string body;
   std::string_view content_type = "application/json";
-  int status_override = 0;  // non-envelope routes
+  int status_override = 0;              // non-envelope routes
+  std::chrono::seconds retry_after{0};  // 0: the configured queue.retryAfterSeconds
 };
 
 template <typename Response>
@@ -167,6 +169,7 @@ struct ApiRouter::Impl {
         service(service),
         server_stats(std::move(server_stats)),
         components(std::move(components)),
+        limiter(config.limits),
         limits(protocol::ParseLimits::from(config.limits)),
         tokens(config.auth.token_cache_entries),
         metrics([] {
@@ -298,6 +301,7 @@ struct ApiRouter::Impl {
     metrics.render(out);
     const ServiceStats s = service.stats();
     const ServerStats h = server_stats ? server_stats() : ServerStats{};
+    const RateLimiter::Stats r = limiter.stats();
     struct Row {
       std::string_view name, type, help;
       std::uint64_t value;
@@ -316,6 +320,12 @@ struct ApiRouter::Impl {
         {"primesync_store_batched_writes_total", "counter",
          "Operations committed in those batches.", s.batched_writes},
         {"primesync_store_failures_total", "counter", "Failed store commits.", s.store_failures},
+        {"primesync_rate_limited_user_total", "counter",
+         "Requests answered 42900: the user's bucket was empty.", r.refused_user},
+        {"primesync_rate_limited_instance_total", "counter",
+         "Requests answered 42900: the instance's bucket was empty.", r.refused_instance},
+        {"primesync_rate_limited_users", "gauge", "Users whose request rate is tracked.",
+         r.users_tracked},
         {"primesync_store_conflicts_total", "counter",
          "Write sets another instance overtook (planned again).", s.store_conflicts},
         {"primesync_store_conflict_failures_total", "counter",
@@ -372,8 +382,9 @@ struct ApiRouter::Impl {
     if (request_id.empty()) request_id = new_request_id();
     response.set("x-onekey-request-id", request_id);
     if (reply.error == Error::unavailable || reply.error == Error::rate_limited) {
-      response.set(beast_http::field::retry_after,
-                   std::to_string(config.queue.retry_after.count()));
+      const std::chrono::seconds retry_after =
+          reply.retry_after.count() > 0 ? reply.retry_after : config.queue.retry_after;
+      response.set(beast_http::field::retry_after, std::to_string(retry_after.count()));
     }
     if (reply.error == Error::method_not_allowed && request != nullptr) {
       std::string allowed;
@@ -404,6 +415,7 @@ struct ApiRouter::Impl {
   SyncService& service;
   std::function<ServerStats()> server_stats;
   std::vector<observe::ComponentProbe> components;
+  RateLimiter limiter;
   protocol::ParseLimits limits;
   auth::TokenCache tokens;
   mutable observe::RequestMetrics metrics;
@@ -431,6 +443,11 @@ boost::asio::awaitable<Response> ApiRouter::handle(Request& request) {
   auto caller = impl_->authenticate(request);
   if (!caller) {
     co_return impl_->finish(encode_failure(caller.failure()), &request, match.index, {}, started);
+  }
+  if (const auto wait = impl_->limiter.admit(caller->user_id)) {
+    Reply refused = encode_failure(fail(Error::rate_limited, "too many requests, retry later"));
+    refused.retry_after = *wait;
+    co_return impl_->finish(std::move(refused), &request, match.index, caller->user_id, started);
   }
   Reply reply = co_await impl_->serve(route, caller.value(), request, match.parameter);
   co_return impl_->finish(std::move(reply), &request, match.index, caller->user_id, started);

@@ -15,7 +15,16 @@ constexpr int kThreads = 8;
 constexpr int kUploadsPerThreadOnTheEmbeddedStore = 25;
 constexpr int kFlushesOnTheEmbeddedStore = 20;
 
-class ConcurrencyTest : public ServerTest {};
+// One user sends far more than a device would: per-user rate limiting is off here
+// (it has its own tests), so every request reaches the store.
+class ConcurrencyTest : public ServerTest {
+ protected:
+  [[nodiscard]] ServerOptions server_options() const override {
+    ServerOptions options;
+    options.config_toml = "[limits]\nuserRequestsPerSecond = 0\n";
+    return options;
+  }
+};
 
 TEST_F(ConcurrencyTest, ParallelUploadsOfOneUserEachBumpTheNonceOnce) {
   const std::string user = "concurrent-user";
