@@ -20,6 +20,28 @@ void open_rocksdb(const Config& config, Adapters& adapters) {
                                "Commits written with a WAL sync.", stats.synced_writes);
         observe::append_metric(out, "primesync_rocksdb_write_batch_bytes_total", "counter",
                                "Bytes of committed write batches.", stats.write_batch_bytes);
+        const RocksDbStore::EngineFigures engine = raw->engine_figures();
+        const struct {
+          std::string_view name, help;
+          std::uint64_t value;
+        } gauges[] = {
+            {"primesync_rocksdb_sst_bytes", "Bytes of table files.", engine.sst_bytes},
+            {"primesync_rocksdb_live_data_bytes", "Estimated bytes of live data.",
+             engine.live_data_bytes},
+            {"primesync_rocksdb_memtable_bytes", "Bytes in memtables.", engine.memtable_bytes},
+            {"primesync_rocksdb_pending_compaction_bytes",
+             "Estimated bytes compaction still has to rewrite.", engine.pending_compaction_bytes},
+            {"primesync_rocksdb_running_compactions", "Compactions running now.",
+             engine.running_compactions},
+            {"primesync_rocksdb_wal_bytes", "Bytes of write-ahead log files.", engine.wal_bytes},
+            {"primesync_rocksdb_block_cache_bytes", "Bytes held by the block cache.",
+             engine.block_cache_bytes},
+            {"primesync_rocksdb_disk_bytes", "Bytes of every file in the data directory.",
+             engine.disk_bytes},
+        };
+        for (const auto& gauge : gauges) {
+          observe::append_metric(out, gauge.name, "gauge", gauge.help, gauge.value);
+        }
       }});
   adapters.description = "store rocksdb, data in " + config.rocksdb.path;
   adapters.store = std::move(store);

@@ -504,6 +504,41 @@ bool RocksDbStore::ready() {
   return impl_ != nullptr && impl_->db != nullptr;
 }
 
+RocksDbStore::EngineFigures RocksDbStore::engine_figures() const {
+  const Impl& store = *impl_;
+  // Summed over the column families (the block cache is shared: asked once).
+  const auto family_sum = [&](const std::string& property) {
+    std::uint64_t total = 0;
+    for (rocksdb::ColumnFamilyHandle* handle : store.handles) {
+      std::uint64_t value = 0;
+      if (store.db->GetIntProperty(handle, property, &value)) total += value;
+    }
+    return total;
+  };
+  const auto database = [&](const std::string& property) {
+    std::uint64_t value = 0;
+    return store.db->GetIntProperty(property, &value) ? value : std::uint64_t{0};
+  };
+  EngineFigures figures;
+  figures.sst_bytes = family_sum(rocksdb::DB::Properties::kTotalSstFilesSize);
+  figures.live_data_bytes = family_sum(rocksdb::DB::Properties::kEstimateLiveDataSize);
+  figures.memtable_bytes = family_sum(rocksdb::DB::Properties::kCurSizeAllMemTables);
+  figures.pending_compaction_bytes =
+      family_sum(rocksdb::DB::Properties::kEstimatePendingCompactionBytes);
+  figures.running_compactions = database(rocksdb::DB::Properties::kNumRunningCompactions);
+  figures.block_cache_bytes = database(rocksdb::DB::Properties::kBlockCacheUsage);
+  // RocksDB 7.8 has no property for the WAL's size: the data directory tells.
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(store.config.path, error)) {
+    std::error_code size_error;
+    const std::uint64_t size = entry.is_regular_file(size_error) ? entry.file_size(size_error) : 0;
+    if (size_error) continue;
+    figures.disk_bytes += size;
+    if (entry.path().extension() == ".log") figures.wal_bytes += size;
+  }
+  return figures;
+}
+
 RocksDbStore::Stats RocksDbStore::stats() const noexcept {
   const Impl::Counters& counters = impl_->counters;
   const auto load = [](const std::atomic<std::uint64_t>& counter) {

@@ -35,6 +35,18 @@ class RocksDbStore final : public Store {
     std::uint64_t conflicts = 0;          // write sets refused by their precondition
   };
 
+  // What RocksDB itself reports, summed over the column families, for /metrics.
+  struct EngineFigures {
+    std::uint64_t sst_bytes = 0;                 // table files on disk
+    std::uint64_t live_data_bytes = 0;           // estimate of the data they hold
+    std::uint64_t memtable_bytes = 0;            // memtables (budget: writeBufferBytes)
+    std::uint64_t pending_compaction_bytes = 0;  // estimate of what compaction still has to rewrite
+    std::uint64_t running_compactions = 0;
+    std::uint64_t wal_bytes = 0;          // write-ahead log files
+    std::uint64_t disk_bytes = 0;         // every file of the data directory
+    std::uint64_t block_cache_bytes = 0;  // block cache in use (budget: blockCacheBytes)
+  };
+
   // Opens (creating if missing) the store in config.path. Throws StoreUnavailable,
   // naming the path, when the directory or the database cannot be opened.
   [[nodiscard]] static std::unique_ptr<RocksDbStore> open(const RocksDbConfig& config);
@@ -52,6 +64,7 @@ class RocksDbStore final : public Store {
   [[nodiscard]] bool ready() override;
 
   [[nodiscard]] Stats stats() const noexcept;
+  [[nodiscard]] EngineFigures engine_figures() const;
 
  private:
   struct Impl;

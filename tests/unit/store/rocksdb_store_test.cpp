@@ -408,5 +408,19 @@ TEST_F(RocksDbStoreTest, ConcurrentCommitsOfDifferentUsersAllLand) {
   EXPECT_GT(stats.write_batch_bytes, 0U);
 }
 
+TEST_F(RocksDbStoreTest, EngineFiguresReportTheLogMemtablesAndDisk) {
+  const RocksDbStore::EngineFigures empty = store_->engine_figures();
+  WriteSet writes = writes_for("u");
+  writes.user = user_record("u");
+  writes.put_items = {make_item("k", std::string(64 * 1024, 'x'))};
+  commit_one(std::move(writes));
+
+  const RocksDbStore::EngineFigures figures = store_->engine_figures();
+  EXPECT_GT(figures.wal_bytes, empty.wal_bytes);  // the commit is in the log
+  EXPECT_GT(figures.memtable_bytes, empty.memtable_bytes);
+  EXPECT_GE(figures.disk_bytes, figures.wal_bytes + figures.sst_bytes);
+  EXPECT_EQ(figures.running_compactions, 0U);
+}
+
 }  // namespace
 }  // namespace primesync
