@@ -10,9 +10,13 @@ build_packages=(
   libmongoc-dev libbson-dev librdkafka-dev
 )
 test_packages=(libgtest-dev libgmock-dev libbenchmark-dev python3 curl)
+fuzz_packages=(clang-14 libclang-rt-14-dev)
 
 wanted=("${build_packages[@]}")
-if [[ "${1:-}" == "--with-tests" ]]; then wanted+=("${test_packages[@]}"); fi
+case "${1:-}" in
+  --with-tests) wanted+=("${test_packages[@]}" "${fuzz_packages[@]}") ;;
+  --with-fuzz) wanted+=("${fuzz_packages[@]}") ;;
+esac
 
 missing=()
 for package in "${wanted[@]}"; do

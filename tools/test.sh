@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds primesync with every test and runs them all: unit, end-to-end (the
-# real binary) and integration (real FerretDB and Kafka started by
-# tools/testenv). Installs missing Debian packages first. Exits non-zero when
-# any test fails.
+# real binary), integration (real FerretDB and Kafka started by tools/testenv)
+# and a short run of each fuzz target (tools/fuzz.sh). Installs missing Debian
+# packages first. Exits non-zero when any test fails.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -24,3 +24,9 @@ fi
 
 ctest --test-dir "$build_dir" --output-on-failure --timeout 300 -j "$(nproc)"
 echo "test: tests took $(($(date +%s) - built)) s" >&2
+
+# Hostile input: each libFuzzer target for a short run (tools/fuzz.sh; the long
+# run is FUZZ_SECONDS=3600 tools/fuzz.sh).
+fuzzed=$(date +%s)
+FUZZ_SECONDS="${PRIMESYNC_FUZZ_SECONDS:-60}" tools/fuzz.sh
+echo "test: fuzzing took $(($(date +%s) - fuzzed)) s" >&2

@@ -46,6 +46,14 @@ Failure invalid(std::string_view why) {
   return fail(Error::token_invalid, "token: " + std::string(why));
 }
 
+// A time claim in whole seconds, if it is a number a timestamp can be (JSON
+// integers go up to 2^53 in this protocol; a larger one would overflow int64).
+std::optional<std::int64_t> seconds_claim(double value) {
+  constexpr double kLargest = 9007199254740992.0;  // 2^53
+  if (!(value >= -kLargest && value <= kLargest)) return std::nullopt;
+  return static_cast<std::int64_t>(value);
+}
+
 }  // namespace
 
 std::string base64url_encode(std::string_view bytes) {
@@ -115,14 +123,16 @@ Outcome<TokenClaims> verify_token(std::string_view token, std::string_view secre
   const std::int64_t now_seconds = now / millis_per_second;
   double expires = 0;
   if (claims_json["exp"].get(expires) != simdjson::SUCCESS) return invalid("exp missing");
-  claims.expires_at = static_cast<std::int64_t>(expires);
+  const auto expires_at = seconds_claim(expires);
+  if (!expires_at) return invalid("exp out of range");
+  claims.expires_at = *expires_at;
   if (claims.expires_at + leeway.count() < now_seconds) return invalid("expired");
   double not_before = 0;
   if (auto nbf = claims_json["nbf"]; nbf.error() == simdjson::SUCCESS && !nbf.is_null()) {
     if (nbf.get(not_before) != simdjson::SUCCESS) return invalid("nbf malformed");
-    if (static_cast<std::int64_t>(not_before) - leeway.count() > now_seconds) {
-      return invalid("not yet valid");
-    }
+    const auto valid_from = seconds_claim(not_before);
+    if (!valid_from) return invalid("nbf malformed");
+    if (*valid_from - leeway.count() > now_seconds) return invalid("not yet valid");
   }
   if (auto prime = claims_json["prime"]; prime.error() == simdjson::SUCCESS && !prime.is_null()) {
     bool is_prime = false;

@@ -171,6 +171,12 @@ INSTANTIATE_TEST_SUITE_P(
                    with_exp(now_s + 3600, R"(,"nbf":)" + std::to_string(now_s + 61)),
                    "not yet valid"},
         RejectCase{"NotBeforeMalformed", with_exp(now_s + 3600, R"(,"nbf":"soon")"), "nbf"},
+        // Found by tools/fuzz.sh: a huge exp or nbf must not be converted unchecked.
+        RejectCase{"ExpBeyondInt64",
+                   signed_token(hs256, R"({"sub":"user-1","exp":10070036003400007201})"),
+                   "exp out of range"},
+        RejectCase{"NotBeforeBeyondInt64", with_exp(now_s + 3600, R"(,"nbf":1e300)"),
+                   "nbf malformed"},
         RejectCase{"PrimeString", with_exp(now_s + 3600, R"(,"prime":"true")"),
                    "prime must be a boolean"},
         RejectCase{"PrimeNumber", with_exp(now_s + 3600, R"(,"prime":1)"),
