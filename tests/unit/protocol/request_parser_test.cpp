@@ -1,4 +1,5 @@
 #include "protocol/request_parser.hpp"
+#include "pathological_bodies.hpp"
 
 #include <gtest/gtest.h>
 
@@ -608,6 +609,16 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{Op::change_lock, R"({"pwdHash":"p"})", bad, "lock: required"},
         ErrorCase{Op::change_lock, R"({"lock":{)" + valid_item_fields + "}}", bad,
                   "pwdHash: required"}));
+
+// The hostile bodies of bench/protocol/pathological_bodies.hpp (the rejection
+// benchmark times them) each get their answer: a clear 400/413 or, within the
+// limits, a parse.
+TEST(ParsePathological, EveryHostileBodyGetsItsAnswer) {
+  for (const bench::PathologicalBody& sample : bench::pathological_bodies()) {
+    const Failure outcome = parse_failure(Op::check, sample.body);
+    EXPECT_EQ(outcome.error, sample.expected) << sample.name << ": " << outcome.message;
+  }
+}
 
 TEST(ParseErrorsDeep, DeeplyNestedUnknownValueIsRefused) {
   std::string body = R"({"pwdHash":"","localData":[],"x":)";
