@@ -16,32 +16,28 @@ void open_rocksdb(const Config& config, Adapters& adapters) {
       "rocksdb", true, [raw] { return raw->ready(); },
       [raw](std::string& out) {
         const RocksDbStore::Stats stats = raw->stats();
-        observe::append_metric(out, "primesync_rocksdb_synced_writes_total", "counter",
-                               "Commits written with a WAL sync.", stats.synced_writes);
-        observe::append_metric(out, "primesync_rocksdb_write_batch_bytes_total", "counter",
-                               "Bytes of committed write batches.", stats.write_batch_bytes);
         const RocksDbStore::EngineFigures engine = raw->engine_figures();
-        const struct {
-          std::string_view name, help;
-          std::uint64_t value;
-        } gauges[] = {
-            {"primesync_rocksdb_sst_bytes", "Bytes of table files.", engine.sst_bytes},
-            {"primesync_rocksdb_live_data_bytes", "Estimated bytes of live data.",
-             engine.live_data_bytes},
-            {"primesync_rocksdb_memtable_bytes", "Bytes in memtables.", engine.memtable_bytes},
-            {"primesync_rocksdb_pending_compaction_bytes",
-             "Estimated bytes compaction still has to rewrite.", engine.pending_compaction_bytes},
-            {"primesync_rocksdb_running_compactions", "Compactions running now.",
-             engine.running_compactions},
-            {"primesync_rocksdb_wal_bytes", "Bytes of write-ahead log files.", engine.wal_bytes},
-            {"primesync_rocksdb_block_cache_bytes", "Bytes held by the block cache.",
-             engine.block_cache_bytes},
-            {"primesync_rocksdb_disk_bytes", "Bytes of every file in the data directory.",
-             engine.disk_bytes},
-        };
-        for (const auto& gauge : gauges) {
-          observe::append_metric(out, gauge.name, "gauge", gauge.help, gauge.value);
-        }
+        observe::append_metrics(
+            out,
+            {{"primesync_rocksdb_synced_writes_total", "counter",
+              "Commits written with a WAL sync.", stats.synced_writes},
+             {"primesync_rocksdb_write_batch_bytes_total", "counter",
+              "Bytes of committed write batches.", stats.write_batch_bytes},
+             {"primesync_rocksdb_sst_bytes", "gauge", "Bytes of table files.", engine.sst_bytes},
+             {"primesync_rocksdb_live_data_bytes", "gauge", "Estimated bytes of live data.",
+              engine.live_data_bytes},
+             {"primesync_rocksdb_memtable_bytes", "gauge", "Bytes in memtables.",
+              engine.memtable_bytes},
+             {"primesync_rocksdb_pending_compaction_bytes", "gauge",
+              "Estimated bytes compaction still has to rewrite.", engine.pending_compaction_bytes},
+             {"primesync_rocksdb_running_compactions", "gauge", "Compactions running now.",
+              engine.running_compactions},
+             {"primesync_rocksdb_wal_bytes", "gauge", "Bytes of write-ahead log files.",
+              engine.wal_bytes},
+             {"primesync_rocksdb_block_cache_bytes", "gauge", "Bytes held by the block cache.",
+              engine.block_cache_bytes},
+             {"primesync_rocksdb_disk_bytes", "gauge", "Bytes of every file in the data directory.",
+              engine.disk_bytes}});
       }});
   adapters.description = "store rocksdb, data in " + config.rocksdb.path;
   adapters.store = std::move(store);
@@ -54,16 +50,15 @@ void open_mongodb(const Config& config, Adapters& adapters) {
       "mongodb", true, [raw] { return raw->ready(); },
       [raw](std::string& out) {
         const MongoDbStore::Stats stats = raw->stats();
-        observe::append_metric(out, "primesync_mongodb_conflicts_total", "counter",
-                               "Write sets refused by their revision precondition.",
-                               stats.conflicts);
-        observe::append_metric(out, "primesync_mongodb_roll_forwards_total", "counter",
-                               "Unfinished writes completed when a user was loaded.",
-                               stats.roll_forwards);
-        observe::append_metric(out, "primesync_mongodb_load_retries_total", "counter",
-                               "Loads read again because a commit raced them.", stats.load_retries);
-        observe::append_metric(out, "primesync_mongodb_failures_total", "counter",
-                               "Operations that failed (answered 50300).", stats.failures);
+        observe::append_metrics(
+            out, {{"primesync_mongodb_conflicts_total", "counter",
+                   "Write sets refused by their revision precondition.", stats.conflicts},
+                  {"primesync_mongodb_roll_forwards_total", "counter",
+                   "Unfinished writes completed when a user was loaded.", stats.roll_forwards},
+                  {"primesync_mongodb_load_retries_total", "counter",
+                   "Loads read again because a commit raced them.", stats.load_retries},
+                  {"primesync_mongodb_failures_total", "counter",
+                   "Operations that failed (answered 50300).", stats.failures}});
       }});
   adapters.description = "store mongodb, database " + config.mongodb.database +
                          ", outbox of instance " + raw->instance_id();
@@ -80,18 +75,17 @@ void open_kafka(const Config& config, Adapters& adapters) {
       "kafka", false, [raw] { return raw->ready(); },  // cached: never blocks
       [raw](std::string& out) {
         const KafkaNotifier::Stats stats = raw->stats();
-        observe::append_metric(out, "primesync_kafka_produced_total", "counter",
-                               "Messages handed to the Kafka producer.", stats.produced);
-        observe::append_metric(out, "primesync_kafka_delivered_total", "counter",
-                               "Messages the brokers acknowledged (acks=all).", stats.delivered);
-        observe::append_metric(out, "primesync_kafka_failed_total", "counter",
-                               "Delivery reports with an error (retried).", stats.failed);
-        observe::append_metric(out, "primesync_kafka_queue_full_total", "counter",
-                               "Messages refused because the producer queue was full.",
-                               stats.queue_full);
-        observe::append_metric(out, "primesync_kafka_out_queue", "gauge",
-                               "Messages the producer holds (queued or in flight).",
-                               stats.out_queue);
+        observe::append_metrics(
+            out, {{"primesync_kafka_produced_total", "counter",
+                   "Messages handed to the Kafka producer.", stats.produced},
+                  {"primesync_kafka_delivered_total", "counter",
+                   "Messages the brokers acknowledged (acks=all).", stats.delivered},
+                  {"primesync_kafka_failed_total", "counter",
+                   "Delivery reports with an error (retried).", stats.failed},
+                  {"primesync_kafka_queue_full_total", "counter",
+                   "Messages refused because the producer queue was full.", stats.queue_full},
+                  {"primesync_kafka_out_queue", "gauge",
+                   "Messages the producer holds (queued or in flight).", stats.out_queue}});
       }});
   adapters.description += ", notifications to Kafka topic " + config.kafka.topic;
   adapters.notifiers.push_back(std::move(notifier));

@@ -62,4 +62,8 @@ void append_metric(std::string& out, std::string_view name, std::string_view typ
   out.append(name).append(" ").append(std::to_string(value)).append("\n");
 }
 
+void append_metrics(std::string& out, std::initializer_list<MetricRow> rows) {
+  for (const MetricRow& row : rows) append_metric(out, row.name, row.type, row.help, row.value);
+}
+
 }  // namespace primesync::observe

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -43,5 +44,14 @@ class RequestMetrics {
 // Appends one metric in Prometheus text format.
 void append_metric(std::string& out, std::string_view name, std::string_view type,
                    std::string_view help, std::uint64_t value);
+
+// One unlabelled metric, for tables of them.
+struct MetricRow {
+  std::string_view name, type, help;
+  std::uint64_t value;
+};
+
+// Appends each row with append_metric.
+void append_metrics(std::string& out, std::initializer_list<MetricRow> rows);
 
 }  // namespace primesync::observe

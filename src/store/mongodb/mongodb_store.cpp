@@ -127,29 +127,38 @@ class Collection {
   mongoc_collection_t* collection_;
 };
 
-// True when every error of a bulk reply is a duplicate key (an insert that an
-// earlier attempt, or another instance completing the same commit, already did).
-bool only_duplicate_keys(const bson_t* reply) {
+// The batch indexes of a failed write's errors when every one is a duplicate key
+// (an insert that an earlier attempt, or another instance completing the same
+// commit, already did); nullopt when any error is something else, or there is none.
+std::optional<std::vector<std::size_t>> duplicate_key_indexes(const bson_t* reply) {
   bson_iter_t iter;
   if (bson_iter_init_find(&iter, reply, "writeConcernErrors") && BSON_ITER_HOLDS_ARRAY(&iter)) {
     bson_iter_t child;
-    if (bson_iter_recurse(&iter, &child) && bson_iter_next(&child)) return false;
+    if (bson_iter_recurse(&iter, &child) && bson_iter_next(&child)) return std::nullopt;
   }
-  if (!bson_iter_init_find(&iter, reply, "writeErrors") || !BSON_ITER_HOLDS_ARRAY(&iter)) {
-    return false;
+  bson_iter_t element;
+  if (!bson_iter_init_find(&iter, reply, "writeErrors") || !BSON_ITER_HOLDS_ARRAY(&iter) ||
+      !bson_iter_recurse(&iter, &element)) {
+    return std::nullopt;
   }
-  bson_iter_t error;
-  if (!bson_iter_recurse(&iter, &error)) return false;
-  bool any = false;
-  while (bson_iter_next(&error)) {
-    bson_iter_t code;
-    if (!BSON_ITER_HOLDS_DOCUMENT(&error) || !bson_iter_recurse(&error, &code) ||
-        !bson_iter_find(&code, "code") || bson_iter_as_int64(&code) != kDuplicateKey) {
-      return false;
+  std::vector<std::size_t> indexes;
+  while (bson_iter_next(&element)) {
+    bson_iter_t fields;
+    if (!BSON_ITER_HOLDS_DOCUMENT(&element) || !bson_iter_recurse(&element, &fields)) {
+      return std::nullopt;
     }
-    any = true;
+    std::int64_t index = -1;
+    std::int64_t code = 0;
+    while (bson_iter_next(&fields)) {
+      const std::string_view key = bson_iter_key(&fields);
+      if (key == "index") index = bson_iter_as_int64(&fields);
+      if (key == "code") code = bson_iter_as_int64(&fields);
+    }
+    if (code != kDuplicateKey || index < 0) return std::nullopt;
+    indexes.push_back(static_cast<std::size_t>(index));
   }
-  return any;
+  if (indexes.empty()) return std::nullopt;
+  return indexes;
 }
 
 // How many update statements this process has in flight at once, across all its
@@ -246,7 +255,7 @@ class BulkWriter {
     mongoc_bulk_operation_destroy(bulk_);
     bulk_ = nullptr;
     count_ = 0;
-    if (ok || (options_.duplicates_are_done && only_duplicate_keys(reply.get()))) return;
+    if (ok || (options_.duplicates_are_done && duplicate_key_indexes(reply.get()))) return;
     unavailable(options_.action, error);
   }
 
@@ -360,30 +369,6 @@ std::string host_name() {
   std::array<char, kHostNameBytes> name{};
   if (gethostname(name.data(), name.size() - 1) != 0) return "primesync";
   return name.data();
-}
-
-// The index in the batch of every write error of an insert reply, with its code.
-std::vector<std::pair<std::size_t, std::int64_t>> write_errors(const bson_t* reply) {
-  std::vector<std::pair<std::size_t, std::int64_t>> errors;
-  bson_iter_t iter;
-  if (!bson_iter_init_find(&iter, reply, "writeErrors") || !BSON_ITER_HOLDS_ARRAY(&iter)) {
-    return errors;
-  }
-  bson_iter_t element;
-  if (!bson_iter_recurse(&iter, &element)) return errors;
-  while (bson_iter_next(&element)) {
-    bson_iter_t fields;
-    if (!BSON_ITER_HOLDS_DOCUMENT(&element) || !bson_iter_recurse(&element, &fields)) continue;
-    std::int64_t index = -1;
-    std::int64_t code = 0;
-    while (bson_iter_next(&fields)) {
-      const std::string_view key = bson_iter_key(&fields);
-      if (key == "index") index = bson_iter_as_int64(&fields);
-      if (key == "code") code = bson_iter_as_int64(&fields);
-    }
-    if (index >= 0) errors.emplace_back(static_cast<std::size_t>(index), code);
-  }
-  return errors;
 }
 
 }  // namespace
@@ -973,10 +958,9 @@ struct MongoDbStore::Impl {
                                         &error)) {
         continue;
       }
-      if (!only_duplicate_keys(reply.get())) unavailable(action, error);
-      for (const auto& [index, code] : write_errors(reply.get())) {
-        duplicates.push_back(start + index);
-      }
+      const auto taken = duplicate_key_indexes(reply.get());
+      if (!taken) unavailable(action, error);
+      for (const std::size_t index : *taken) duplicates.push_back(start + index);
     }
     return duplicates;
   }
