@@ -16,6 +16,7 @@ struct ServerConfig {
   std::chrono::milliseconds read_timeout{30000};      // to read one request once it started
   std::chrono::milliseconds idle_timeout{60000};      // keep-alive idle before closing
   std::chrono::milliseconds shutdown_timeout{10000};  // grace for in-flight requests
+  std::size_t max_connections = 10000;                // open at once; more are closed at accept
 };
 
 struct AuthConfig {

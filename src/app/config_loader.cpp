@@ -163,6 +163,9 @@ const std::vector<Setting>& settings() {
                         1, unlimited, &ServerConfig::idle_timeout));
     s.push_back(integer("server.shutdownTimeoutMs", "grace for in-flight work on shutdown",
                         &C::server, 0, unlimited, &ServerConfig::shutdown_timeout));
+    s.push_back(integer("server.maxConnections",
+                        "connections open at once; more are closed at accept (counted)", &C::server,
+                        1, 10000000, &ServerConfig::max_connections));
     s.push_back(text(
         "auth.jwtSecret", "HS256 secret of access tokens (required)",
         [](C& c) -> std::string& { return c.auth.jwt_secret; }, true));

@@ -144,6 +144,13 @@ asio::awaitable<void> Server::Impl::accept_loop(Context& context) {
       continue;
     }
     error_code ignored;
+    // Checked against the sessions of every thread; two threads accepting at once
+    // may each admit one past the limit, which bounds the excess by the thread count.
+    if (counters.connections_active.load(std::memory_order_relaxed) >= config.max_connections) {
+      ServerCounters::bump(counters.connections_refused);
+      socket.close(ignored);
+      continue;
+    }
     socket.set_option(tcp::no_delay(true), ignored);
     asio::co_spawn(context.io, run_session(std::move(socket), environment, context.sessions),
                    [](const std::exception_ptr& failure) { log_exception("session", failure); });

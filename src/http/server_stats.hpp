@@ -10,12 +10,13 @@ namespace primesync::http {
 struct ServerStats {
   std::uint64_t connections_accepted = 0;
   std::uint64_t connections_active = 0;
-  std::uint64_t requests = 0;            // parsed requests handed to the handler
-  std::uint64_t rejected_too_large = 0;  // 413: body over config.body_limit
-  std::uint64_t read_timeouts = 0;       // a request started but was not complete in time
-  std::uint64_t idle_timeouts = 0;       // keep-alive connection closed after idle_timeout
-  std::uint64_t bad_requests = 0;        // 400: unparsable HTTP
-  std::uint64_t handler_errors = 0;      // handle() threw; answered 500
+  std::uint64_t connections_refused = 0;  // closed at accept: config.max_connections open
+  std::uint64_t requests = 0;             // parsed requests handed to the handler
+  std::uint64_t rejected_too_large = 0;   // 413: body over config.body_limit
+  std::uint64_t read_timeouts = 0;        // a request started but was not complete in time
+  std::uint64_t idle_timeouts = 0;        // keep-alive connection closed after idle_timeout
+  std::uint64_t bad_requests = 0;         // 400: unparsable HTTP
+  std::uint64_t handler_errors = 0;       // handle() threw; answered 500
 };
 
 // The live counters, bumped from every I/O thread. Relaxed ordering: each value
@@ -23,6 +24,7 @@ struct ServerStats {
 struct ServerCounters {
   std::atomic<std::uint64_t> connections_accepted{0};
   std::atomic<std::uint64_t> connections_active{0};
+  std::atomic<std::uint64_t> connections_refused{0};
   std::atomic<std::uint64_t> requests{0};
   std::atomic<std::uint64_t> rejected_too_large{0};
   std::atomic<std::uint64_t> read_timeouts{0};
@@ -39,6 +41,7 @@ struct ServerCounters {
     return ServerStats{
         .connections_accepted = connections_accepted.load(kRelaxed),
         .connections_active = connections_active.load(kRelaxed),
+        .connections_refused = connections_refused.load(kRelaxed),
         .requests = requests.load(kRelaxed),
         .rejected_too_large = rejected_too_large.load(kRelaxed),
         .read_timeouts = read_timeouts.load(kRelaxed),

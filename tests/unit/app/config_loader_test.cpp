@@ -22,6 +22,7 @@ const std::vector<std::string> all_keys = {"server.listen",
                                            "server.readTimeoutMs",
                                            "server.idleTimeoutMs",
                                            "server.shutdownTimeoutMs",
+                                           "server.maxConnections",
                                            "auth.jwtSecret",
                                            "auth.leewaySeconds",
                                            "auth.defaultPrime",
@@ -153,6 +154,7 @@ TEST(ConfigLoaderTest, FileSetsKeys) {
 listen = "127.0.0.1:9000"
 threads = 4
 readTimeoutMs = 1500
+maxConnections = 64
 
 [auth]
 jwtSecret = "from-file"
@@ -177,6 +179,7 @@ lingerMicros = 250
 level = "debug"
 )");
   EXPECT_EQ(config.server.listen, "127.0.0.1:9000");
+  EXPECT_EQ(config.server.max_connections, 64U);
   EXPECT_EQ(config.server.threads, 4U);
   EXPECT_EQ(config.server.read_timeout, 1500ms);
   EXPECT_EQ(config.auth.jwt_secret, "from-file");
@@ -230,6 +233,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadFileCase{"AboveRange", "[server]\nthreads = 5000\n", "server.threads: must be between"},
         BadFileCase{"NegativeDuration", "[server]\nreadTimeoutMs = -1\n",
                     "server.readTimeoutMs: must be between"},
+        BadFileCase{"NoConnectionsAllowed", "[server]\nmaxConnections = 0\n",
+                    "server.maxConnections: must be between"},
         BadFileCase{"BadEnumValue", "[log]\nlevel = \"loud\"\n", "log.level: must be one of"},
         BadFileCase{"BadStore", "[sync.adapters]\nstore = \"postgres\"\n",
                     "sync.adapters.store: must be one of rocksdb, mongodb"},
