@@ -27,6 +27,7 @@
 #include "store/rocksdb/byte_codec.hpp"
 #include "store/rocksdb/key_codec.hpp"
 #include "store/rocksdb/record_codec.hpp"
+#include "store/rocksdb/stderr_logger.hpp"
 
 namespace primesync {
 
@@ -147,7 +148,9 @@ rocksdb::DBOptions database_options(const RocksDbConfig& config) {
   // A rarely written family (locks) must not keep old WAL files alive forever.
   options.max_total_wal_size = std::uint64_t{256} << 20U;
   options.bytes_per_sync = std::uint64_t{1} << 20U;  // smooth out SST writeback
-  options.keep_log_file_num = 10;
+  // Not a LOG file in the data dir: see stderr_logger.hpp (a full disk aborted the
+  // process). Warnings and errors only; RocksDB's routine info would drown the log.
+  options.info_log = rocksdb_logging::make_stderr_logger(rocksdb::InfoLogLevel::WARN_LEVEL);
   return options;
 }
 
