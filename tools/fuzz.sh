@@ -15,7 +15,7 @@ seconds="${FUZZ_SECONDS:-60}"
 input_timeout="${FUZZ_INPUT_TIMEOUT:-10}"
 build_dir="${PRIMESYNC_FUZZ_BUILD_DIR:-build/fuzz}"
 fuzz_dir="${FUZZ_DIR:-$build_dir/runs}"
-targets=(request_parser_fuzz jwt_fuzz)
+targets=(request_parser_fuzz jwt_fuzz http_front_fuzz)
 
 tools/install-deps.sh --with-fuzz
 export CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime

@@ -22,6 +22,7 @@
 
 #include "http/handler.hpp"
 #include "http/http_date.hpp"
+#include "http/request_limits.hpp"
 
 namespace primesync::http {
 namespace {
@@ -34,8 +35,6 @@ using tcp = asio::ip::tcp;
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
-// Beast's default is 8 KiB; tokens in headers make 16 KiB a safer ceiling.
-constexpr std::uint32_t kHeaderLimit = 16 * 1024;
 constexpr std::size_t kFirstReadSize = 4 * 1024;
 // After a 413 or 400 we keep reading (and dropping) what the client still sends
 // for a short while, so that closing does not reset the connection before the
@@ -147,8 +146,7 @@ asio::awaitable<bool> Session::wait_for_request() {
 asio::awaitable<Session::Next> Session::serve_one_request() {
   // A fresh parser per message: limits and state never leak between requests.
   bhttp::request_parser<bhttp::string_body> parser;
-  parser.header_limit(kHeaderLimit);
-  parser.body_limit(config().body_limit);
+  limit_request_parser(parser, config().body_limit);
 
   stream_.expires_after(config().read_timeout);
   auto [ec, header_bytes] = co_await bhttp::async_read_header(stream_, buffer_, parser, kNoThrow);
