@@ -67,9 +67,11 @@ TEST(ByteCodec, MalformedInputThrowsStoreUnavailable) {
   EXPECT_THROW(read_varint(std::string(10, '\xff') + '\x01'), StoreUnavailable);  // too long
   EXPECT_THROW(read_varint(std::string(9, '\xff') + '\x02'), StoreUnavailable);   // > 64 bits
 
+  // Named: a reader views its input, so a temporary would dangle (found by ASan).
   std::string oversized_length;
   ByteWriter(oversized_length).varint(1000);
-  ByteReader length_reader(oversized_length + "abc", "test");
+  const std::string oversized_value = oversized_length + "abc";
+  ByteReader length_reader(oversized_value, "test");
   EXPECT_THROW(length_reader.length_prefixed(), StoreUnavailable);
 
   ByteReader bool_reader("\x02", "test");
