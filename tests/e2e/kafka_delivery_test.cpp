@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "client_flows.hpp"
+#include "server_metrics.hpp"
 #include "server_process.hpp"
 #include "testenv/ctl.hpp"
 #include "testenv/kafka_client.hpp"
@@ -55,19 +56,9 @@ constexpr int kUploadsPerUserDuringOutage = 4;
 // Deadlines of the waits (conditions, never timings).
 constexpr auto kConsumeDeadline = 60s;
 constexpr auto kConditionDeadline = 60s;  // /readyz and /metrics following the broker
-constexpr auto kPoll = 100ms;
 
 int to_ms(Clock::duration duration) {
   return static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(duration).count());
-}
-
-bool eventually(Clock::duration deadline, const std::function<bool()>& condition) {
-  const auto until = Clock::now() + deadline;
-  for (;;) {
-    if (condition()) return true;
-    if (Clock::now() >= until) return false;
-    std::this_thread::sleep_for(kPoll);
-  }
 }
 
 // ---------------------------------------------------------------- the topic
@@ -169,29 +160,6 @@ auto has_all(const std::map<std::string, std::vector<Expected>>& expected) {
 }
 
 // ---------------------------------------------------------------- /metrics and /readyz
-
-// The samples of GET /metrics by their full name (labels included).
-std::map<std::string, double> scrape_metrics(std::uint16_t port) {
-  HttpClient http("127.0.0.1", port);
-  const HttpResponse response = http.request("GET", "/metrics");
-  if (response.status != 200) throw std::runtime_error("/metrics answered " + response.reason);
-  std::map<std::string, double> samples;
-  std::istringstream lines(response.body);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    const std::size_t space = line.rfind(' ');
-    if (space == std::string::npos) continue;
-    samples[line.substr(0, space)] = std::stod(line.substr(space + 1));
-  }
-  return samples;
-}
-
-double metric(const std::map<std::string, double>& samples, const std::string& name) {
-  const auto found = samples.find(name);
-  if (found == samples.end()) throw std::runtime_error("/metrics has no " + name);
-  return found->second;
-}
 
 constexpr const char* kOutboxPending = "primesync_outbox_pending";
 constexpr const char* kDeliveryFailures = "primesync_notification_failures_total";
