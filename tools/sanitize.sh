@@ -22,9 +22,10 @@ cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_FLAGS="$sanitizers" -DCMAKE_CXX_FLAGS="$sanitizers" \
   -DPRIMESYNC_BUILD_BENCH=OFF >/dev/null
 
-# Only the unit test executables (every target named *_unit_tests).
+# Only the unit test executables (every target named *_unit_tests; not CMake's
+# cmake_object_order_depends_target_* helpers of the same names).
 mapfile -t targets < <(ninja -C "$build_dir" -t targets all |
-  sed -n 's/^\([A-Za-z0-9_]*_unit_tests\): .*/\1/p' | sort -u)
+  sed -n 's/^\([A-Za-z0-9_]*_unit_tests\): .*/\1/p' | grep -v '^cmake_' | sort -u)
 if ((${#targets[@]} == 0)); then
   echo "sanitize: no *_unit_tests target in $build_dir" >&2
   exit 1
