@@ -117,6 +117,14 @@ struct DevicesResponse {
   std::vector<Device> devices;
 };
 
+// The operator's delete of a user (README "Operator tooling").
+struct DeleteUserResponse {
+  std::string user_id;
+  bool existed = false;     // false: nothing was stored, so nothing changed
+  std::size_t items = 0;    // items removed, tombstones included
+  std::size_t devices = 0;  // devices removed
+};
+
 // The notification message of PROTOCOL.md §5, before encoding.
 enum class NotificationType { config_change, config_flush, lock_change };
 

@@ -27,6 +27,11 @@ struct AuthConfig {
   std::size_t max_token_bytes = 8192;       // longer tokens are refused (90002) unread
 };
 
+// The admin endpoint (README "Operator tooling").
+struct AdminConfig {
+  std::string token;  // Bearer token of /admin/v1/*; "" = the endpoint is off (404)
+};
+
 struct LimitsConfig {
   std::size_t max_items_per_request = 10000;
   std::size_t max_item_bytes = 256U << 10U;  // one item's `data`
@@ -109,6 +114,7 @@ struct LogConfig {
 struct Config {
   ServerConfig server;
   AuthConfig auth;
+  AdminConfig admin;
   LimitsConfig limits;
   CacheConfig cache;
   QueueConfig queue;

@@ -1,5 +1,8 @@
 #include "app/adapters.hpp"
 
+#include <filesystem>
+#include <stdexcept>
+
 #include "notify/kafka/kafka_notifier.hpp"
 #include "observe/request_metrics.hpp"
 #include "store/mongodb/mongodb_store.hpp"
@@ -40,6 +43,7 @@ void open_rocksdb(const Config& config, Adapters& adapters) {
               engine.disk_bytes}});
       }});
   adapters.description = "store rocksdb, data in " + config.rocksdb.path;
+  adapters.rocksdb = raw;
   adapters.store = std::move(store);
 }
 
@@ -98,6 +102,20 @@ std::vector<Notifier*> Adapters::notifier_pointers() const {
   pointers.reserve(notifiers.size());
   for (const auto& notifier : notifiers) pointers.push_back(notifier.get());
   return pointers;
+}
+
+Adapters open_store(const Config& config) {
+  Adapters adapters;
+  if (config.store == "mongodb") {
+    open_mongodb(config, adapters);
+    return adapters;
+  }
+  if (!std::filesystem::is_directory(config.rocksdb.path)) {
+    throw std::invalid_argument("no data dir at '" + config.rocksdb.path +
+                                "' (give it with --data-dir or sync.adapters.rocksdb.path)");
+  }
+  open_rocksdb(config, adapters);
+  return adapters;
 }
 
 Adapters open_adapters(const Config& config) {

@@ -11,10 +11,15 @@
 #include "primesync/notifier.hpp"
 #include "primesync/store.hpp"
 
+namespace primesync {
+class RocksDbStore;
+}  // namespace primesync
+
 namespace primesync::app {
 
 struct Adapters {
   std::unique_ptr<Store> store;
+  RocksDbStore* rocksdb = nullptr;  // `store` when it is the embedded one (backups)
   std::vector<std::unique_ptr<Notifier>> notifiers;
   std::vector<observe::ComponentProbe> probes;
   std::string description;  // for the start-up log line
@@ -25,5 +30,11 @@ struct Adapters {
 // Opens what `config` selects (sync.adapters.*). Throws StoreUnavailable when the
 // store cannot be opened, std::invalid_argument for a malformed adapter setting.
 [[nodiscard]] Adapters open_adapters(const Config& config);
+
+// The store alone, for the operator's subcommands: no notifiers, nothing started
+// beside it. On rocksdb the data dir must exist already (std::invalid_argument
+// otherwise: an export of a mistyped path should not create an empty store), and
+// DataDirInUse says a running server holds it.
+[[nodiscard]] Adapters open_store(const Config& config);
 
 }  // namespace primesync::app

@@ -15,6 +15,8 @@ namespace {
 constexpr std::string_view env_prefix = "PRIMESYNC_";
 constexpr std::string_view secret_env = "PRIMESYNC_JWT_SECRET";
 constexpr std::int64_t unlimited = std::numeric_limits<std::int64_t>::max();
+// A shorter admin token could be guessed: the endpoint can delete any user.
+constexpr std::size_t min_admin_token_bytes = 16;
 
 // One key: how to read it from TOML or text, how to print it.
 struct Setting {
@@ -176,6 +178,16 @@ const std::vector<Setting>& settings() {
                         0, 100000000, &AuthConfig::token_cache_entries));
     s.push_back(integer("auth.maxTokenBytes", "longest access token accepted (90002 above)",
                         &C::auth, 256, 16384, &AuthConfig::max_token_bytes));
+    s.push_back(text(
+        "admin.token",
+        "Bearer token of the admin endpoint /admin/v1/ (at least 16 bytes); empty = off (404)",
+        [](C& c) -> std::string& { return c.admin.token; }, true,
+        [](const std::string& value) {
+          if (!value.empty() && value.size() < min_admin_token_bytes) {
+            bad_value("admin.token", "must be empty (off) or at least " +
+                                         std::to_string(min_admin_token_bytes) + " bytes");
+          }
+        }));
     s.push_back(integer("limits.maxItemsPerRequest", "items in one request (41300 above)",
                         &C::limits, 1, 1000000, &LimitsConfig::max_items_per_request));
     s.push_back(integer("limits.maxItemBytes", "bytes of one item's data", &C::limits, 1,
@@ -377,8 +389,8 @@ Config load_config(const std::optional<std::string>& path) {
   return config;
 }
 
-void validate_config(const Config& config) {
-  if (config.auth.jwt_secret.empty()) {
+void validate_config(const Config& config, ConfigUse use) {
+  if (use == ConfigUse::serving && config.auth.jwt_secret.empty()) {
     throw ConfigError("auth.jwtSecret: required; set it in the config file or in " +
                       std::string(secret_env));
   }

@@ -1,4 +1,5 @@
 #include "http/api_router.hpp"
+#include "http/admin_routes.hpp"
 #include "http/rate_limiter.hpp"
 
 #include <boost/asio/this_coro.hpp>
@@ -33,6 +34,10 @@ enum class Route {
   logout,
   devices,
   remove_device,
+  admin_list_users,  // the admin endpoint: admin_list_users .. admin_backup
+  admin_export_user,
+  admin_delete_user,
+  admin_backup,
   healthz,
   readyz,
   metrics,
@@ -58,6 +63,10 @@ constexpr RouteEntry routes[] = {
     {Route::logout, beast_http::verb::post, "/prime/v1/user/logout", "logout"},
     {Route::devices, beast_http::verb::get, "/prime/v1/user/devices", "devices"},
     {Route::remove_device, beast_http::verb::post, "/prime/v1/user/device/", "remove_device"},
+    {Route::admin_list_users, beast_http::verb::get, "/admin/v1/users", "admin_list_users"},
+    {Route::admin_export_user, beast_http::verb::get, "/admin/v1/users/", "admin_export_user"},
+    {Route::admin_delete_user, beast_http::verb::delete_, "/admin/v1/users/", "admin_delete_user"},
+    {Route::admin_backup, beast_http::verb::post, "/admin/v1/backup", "admin_backup"},
     {Route::healthz, beast_http::verb::get, "/healthz", "healthz"},
     {Route::readyz, beast_http::verb::get, "/readyz", "readyz"},
     {Route::metrics, beast_http::verb::get, "/metrics", "metrics"},
@@ -72,11 +81,17 @@ struct RouteMatch {
   std::string_view parameter;
 };
 
-RouteMatch match_route(beast_http::verb method, std::string_view target) {
+bool is_admin(Route route) {
+  return route >= Route::admin_list_users && route <= Route::admin_backup;
+}
+
+// The admin paths exist only while the admin endpoint is on.
+RouteMatch match_route(beast_http::verb method, std::string_view target, bool admin_enabled) {
   const std::string_view path = target.substr(0, target.find('?'));
   bool path_known = false;
   for (std::size_t i = 0; i < std::size(routes); ++i) {
     const RouteEntry& entry = routes[i];
+    if (is_admin(entry.route) && !admin_enabled) continue;
     std::string_view parameter;
     if (entry.path.ends_with('/')) {
       if (!path.starts_with(entry.path) || path.size() == entry.path.size()) continue;
@@ -164,9 +179,10 @@ std::string_view token_of(const Request& request) {
 
 struct ApiRouter::Impl {
   Impl(const Config& config, SyncService& service, std::function<ServerStats()> server_stats,
-       std::vector<observe::ComponentProbe> components)
+       std::vector<observe::ComponentProbe> components, AdminTargets admin_targets)
       : config(config),
         service(service),
+        admin(config.admin, service, admin_targets),
         server_stats(std::move(server_stats)),
         components(std::move(components)),
         limiter(config.limits),
@@ -273,6 +289,36 @@ struct ApiRouter::Impl {
       default:
         co_return encode_failure(fail(Error::internal));
     }
+  }
+
+  // The admin endpoint: its own token instead of a user's, no rate limit.
+  boost::asio::awaitable<Reply> serve_admin(Route route, Request& request,
+                                            std::string_view parameter) {
+    if (auto refused = admin.authorize(request)) co_return encode_failure(*refused);
+    const std::string_view target = request.target();
+    const std::size_t query_start = target.find('?');
+    Outcome<std::string> answer = fail(Error::internal);
+    switch (route) {
+      case Route::admin_list_users:
+        answer = co_await admin.list_users(
+            query_start == std::string_view::npos ? "" : target.substr(query_start + 1));
+        break;
+      case Route::admin_export_user:
+        answer = co_await admin.export_user(parameter);
+        break;
+      case Route::admin_delete_user:
+        answer = co_await admin.delete_user(parameter);
+        break;
+      case Route::admin_backup:
+        answer = co_await admin.backup(request.body());
+        break;
+      default:
+        break;
+    }
+    if (!answer) co_return encode_failure(answer.failure());
+    Reply reply;
+    reply.body = std::move(answer).value();
+    co_return reply;
   }
 
   Reply operational(Route route) const {
@@ -413,6 +459,7 @@ struct ApiRouter::Impl {
 
   Config config;
   SyncService& service;
+  AdminRoutes admin;
   std::function<ServerStats()> server_stats;
   std::vector<observe::ComponentProbe> components;
   RateLimiter limiter;
@@ -423,15 +470,15 @@ struct ApiRouter::Impl {
 
 ApiRouter::ApiRouter(const Config& config, SyncService& service,
                      std::function<ServerStats()> server_stats,
-                     std::vector<observe::ComponentProbe> components)
-    : impl_(std::make_unique<Impl>(config, service, std::move(server_stats),
-                                   std::move(components))) {}
+                     std::vector<observe::ComponentProbe> components, AdminTargets admin)
+    : impl_(std::make_unique<Impl>(config, service, std::move(server_stats), std::move(components),
+                                   admin)) {}
 
 ApiRouter::~ApiRouter() = default;
 
 boost::asio::awaitable<Response> ApiRouter::handle(Request& request) {
   const auto started = std::chrono::steady_clock::now();
-  const RouteMatch match = match_route(request.method(), request.target());
+  const RouteMatch match = match_route(request.method(), request.target(), impl_->admin.enabled());
   if (match.error != Error::ok) {
     co_return impl_->finish(encode_failure(fail(match.error)), &request, unknown_route_index, {},
                             started);
@@ -439,6 +486,11 @@ boost::asio::awaitable<Response> ApiRouter::handle(Request& request) {
   const Route route = routes[match.index].route;
   if (route >= Route::healthz) {
     co_return impl_->finish(impl_->operational(route), &request, match.index, {}, started);
+  }
+  if (is_admin(route)) {
+    Reply reply = co_await impl_->serve_admin(route, request, match.parameter);
+    // The log names the user an export or delete was about.
+    co_return impl_->finish(std::move(reply), &request, match.index, match.parameter, started);
   }
   auto caller = impl_->authenticate(request);
   if (!caller) {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "http/admin_routes.hpp"
 #include "http/handler.hpp"
 #include "http/server_stats.hpp"
 #include "observe/component_probe.hpp"
@@ -18,9 +19,10 @@ namespace primesync::http {
 class ApiRouter final : public Handler {
  public:
   // `service` must outlive the router; `server_stats` feeds /metrics; `components`
-  // add their readiness to /readyz and their figures to /metrics.
+  // add their readiness to /readyz and their figures to /metrics; `admin` is what
+  // the admin endpoint works on (it is on with admin.token and a store).
   ApiRouter(const Config& config, SyncService& service, std::function<ServerStats()> server_stats,
-            std::vector<observe::ComponentProbe> components = {});
+            std::vector<observe::ComponentProbe> components = {}, AdminTargets admin = {});
   ~ApiRouter() override;
 
   boost::asio::awaitable<Response> handle(Request& request) override;
