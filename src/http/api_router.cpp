@@ -11,6 +11,7 @@
 #include "auth/jwt.hpp"
 #include "auth/token_cache.hpp"
 #include "http/await_completion.hpp"
+#include "http/push_front.hpp"
 #include "observe/logger.hpp"
 #include "observe/request_metrics.hpp"
 #include "protocol/request_parser.hpp"
@@ -33,6 +34,8 @@ enum class Route {
   logout,
   devices,
   remove_device,
+  message_ack,
+  push_polling,
   healthz,
   readyz,
   metrics,
@@ -42,8 +45,9 @@ enum class Route {
 struct RouteEntry {
   Route route;
   beast_http::verb method;
-  std::string_view path;  // a trailing '/' takes one path parameter
-  std::string_view name;  // for metrics and logs
+  std::string_view path;
+  std::string_view name;         // for metrics and logs
+  bool takes_parameter = false;  // the path is a prefix followed by one parameter
 };
 
 constexpr RouteEntry routes[] = {
@@ -57,7 +61,10 @@ constexpr RouteEntry routes[] = {
     {Route::login, beast_http::verb::post, "/prime/v1/user/login", "login"},
     {Route::logout, beast_http::verb::post, "/prime/v1/user/logout", "logout"},
     {Route::devices, beast_http::verb::get, "/prime/v1/user/devices", "devices"},
-    {Route::remove_device, beast_http::verb::post, "/prime/v1/user/device/", "remove_device"},
+    {Route::remove_device, beast_http::verb::post, "/prime/v1/user/device/", "remove_device", true},
+    {Route::message_ack, beast_http::verb::post, "/notification/v1/message/ack", "message_ack"},
+    {Route::push_polling, beast_http::verb::get, PushFront::path, "push_polling"},
+    {Route::push_polling, beast_http::verb::post, PushFront::path, "push_polling"},
     {Route::healthz, beast_http::verb::get, "/healthz", "healthz"},
     {Route::readyz, beast_http::verb::get, "/readyz", "readyz"},
     {Route::metrics, beast_http::verb::get, "/metrics", "metrics"},
@@ -78,7 +85,7 @@ RouteMatch match_route(beast_http::verb method, std::string_view target) {
   for (std::size_t i = 0; i < std::size(routes); ++i) {
     const RouteEntry& entry = routes[i];
     std::string_view parameter;
-    if (entry.path.ends_with('/')) {
+    if (entry.takes_parameter) {
       if (!path.starts_with(entry.path) || path.size() == entry.path.size()) continue;
       parameter = path.substr(entry.path.size());
       if (parameter.find('/') != std::string_view::npos) continue;
@@ -164,9 +171,10 @@ std::string_view token_of(const Request& request) {
 
 struct ApiRouter::Impl {
   Impl(const Config& config, SyncService& service, std::function<ServerStats()> server_stats,
-       std::vector<observe::ComponentProbe> components)
+       std::vector<observe::ComponentProbe> components, PushFront* push)
       : config(config),
         service(service),
+        push(push),
         server_stats(std::move(server_stats)),
         components(std::move(components)),
         limiter(config.limits),
@@ -273,6 +281,42 @@ struct ApiRouter::Impl {
       default:
         co_return encode_failure(fail(Error::internal));
     }
+  }
+
+  // The socket.io path and the HTTP acknowledgement; 404 without a push hub.
+  boost::asio::awaitable<Response> serve_push(Route route, std::size_t route_index,
+                                              Request& request,
+                                              std::chrono::steady_clock::time_point started) {
+    if (push == nullptr) {
+      co_return finish(encode_failure(fail(Error::not_found)), &request, unknown_route_index, {},
+                       started);
+    }
+    if (route == Route::push_polling) {
+      Response response = co_await push->handle_polling(request);
+      const Error error =
+          response.result() == beast_http::status::ok ? Error::ok : Error::bad_request;
+      metrics.record(route_index, error, std::chrono::steady_clock::now() - started);
+      co_return response;
+    }
+    std::string user_id;
+    if (config.push.require_token) {
+      auto caller = authenticate(request);
+      if (!caller)
+        co_return finish(encode_failure(caller.failure()), &request, route_index, {}, started);
+      user_id = std::move(caller->user_id);
+    }
+    std::string& body = request.body();
+    body.reserve(body.size() + protocol::RequestParser::padding);
+    auto parsed = parser().parse_message_ack(body);
+    if (!parsed)
+      co_return finish(encode_failure(parsed.failure()), &request, route_index, user_id, started);
+    std::string_view instance_id;
+    if (auto header = request.find("x-onekey-instance-id"); header != request.end()) {
+      instance_id = std::string_view(header->value().data(), header->value().size());
+    }
+    push->acknowledge(instance_id, parsed->message_id);
+    co_return finish(encode(Outcome<EmptyResponse>(EmptyResponse{})), &request, route_index,
+                     user_id, started);
   }
 
   Reply operational(Route route) const {
@@ -413,6 +457,7 @@ struct ApiRouter::Impl {
 
   Config config;
   SyncService& service;
+  PushFront* push;
   std::function<ServerStats()> server_stats;
   std::vector<observe::ComponentProbe> components;
   RateLimiter limiter;
@@ -423,9 +468,9 @@ struct ApiRouter::Impl {
 
 ApiRouter::ApiRouter(const Config& config, SyncService& service,
                      std::function<ServerStats()> server_stats,
-                     std::vector<observe::ComponentProbe> components)
-    : impl_(std::make_unique<Impl>(config, service, std::move(server_stats),
-                                   std::move(components))) {}
+                     std::vector<observe::ComponentProbe> components, PushFront* push)
+    : impl_(std::make_unique<Impl>(config, service, std::move(server_stats), std::move(components),
+                                   push)) {}
 
 ApiRouter::~ApiRouter() = default;
 
@@ -437,6 +482,9 @@ boost::asio::awaitable<Response> ApiRouter::handle(Request& request) {
                             started);
   }
   const Route route = routes[match.index].route;
+  if (route == Route::push_polling || route == Route::message_ack) {
+    co_return co_await impl_->serve_push(route, match.index, request, started);
+  }
   if (route >= Route::healthz) {
     co_return impl_->finish(impl_->operational(route), &request, match.index, {}, started);
   }
