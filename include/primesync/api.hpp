@@ -94,6 +94,13 @@ struct ChangeLockRequest {
   std::string pwd_hash;
 };
 
+// `POST /notification/v1/message/ack`: a device confirms a push it received (the
+// app's fallback when its socket.io acknowledgement timed out).
+struct MessageAckRequest {
+  std::string message_id;  // msgId
+  std::string action;      // "arrived", ...
+};
+
 struct ChangeLockResponse {
   std::size_t updated = 1;
 };

@@ -106,6 +106,21 @@ struct OutboxConfig {
   std::chrono::seconds history_retention{30 * 86400};
 };
 
+// The socket.io endpoint the app's devices keep open for live notifications.
+struct PushConfig {
+  bool enabled = true;
+  bool require_token = false;                        // the real app sends no token on the socket
+  std::chrono::milliseconds ping_interval{25000};    // Engine.IO heartbeat
+  std::chrono::milliseconds ping_timeout{20000};     // no pong within this: closed
+  std::chrono::milliseconds connect_timeout{45000};  // socket.io CONNECT must come within
+  std::chrono::milliseconds ack_timeout{10000};      // an unacknowledged push is sent again
+  std::size_t max_retries = 3;                       // resends of one push, then given up
+  std::size_t max_connections = 50000;               // devices connected to this instance
+  std::size_t send_queue_messages = 256;             // per device; more: slow consumer, closed
+  std::size_t max_payload_bytes = 65536;             // one packet from a device
+  std::string consumer_group;  // Kafka group of this instance; "" = primesync-push-<host>-<port>
+};
+
 struct LogConfig {
   std::string level = "info";  // trace, debug, info, warn, error, off
   bool access_log = true;      // one JSON line per request
@@ -123,6 +138,7 @@ struct Config {
   MongoDbConfig mongodb;
   KafkaConfig kafka;
   OutboxConfig outbox;
+  PushConfig push;
   LogConfig log;
 };
 

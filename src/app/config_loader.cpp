@@ -331,6 +331,35 @@ const std::vector<Setting>& settings() {
                         &C::outbox, 1, unlimited / 1000, &OutboxConfig::max_age));
     s.push_back(integer("outbox.historyRetentionSeconds", "how long archived versions are kept",
                         &C::outbox, 1, unlimited / 1000, &OutboxConfig::history_retention));
+    s.push_back(boolean("push.enabled", "serve socket.io push connections on /socket.io/", &C::push,
+                        &PushConfig::enabled));
+    s.push_back(boolean("push.requireToken",
+                        "devices must send the user's token (auth.token) on the socket", &C::push,
+                        &PushConfig::require_token));
+    s.push_back(integer("push.pingIntervalMs", "Engine.IO heartbeat interval", &C::push, 100,
+                        3600000, &PushConfig::ping_interval));
+    s.push_back(integer("push.pingTimeoutMs",
+                        "a device that does not answer a ping within this is "
+                        "disconnected",
+                        &C::push, 100, 3600000, &PushConfig::ping_timeout));
+    s.push_back(integer("push.connectTimeoutMs",
+                        "time a new connection has to send its socket.io CONNECT", &C::push, 100,
+                        3600000, &PushConfig::connect_timeout));
+    s.push_back(integer("push.ackTimeoutMs", "an unacknowledged push is sent again after this",
+                        &C::push, 100, 3600000, &PushConfig::ack_timeout));
+    s.push_back(integer("push.maxRetries", "resends of one unacknowledged push", &C::push, 0, 1000,
+                        &PushConfig::max_retries));
+    s.push_back(integer("push.maxConnections", "push connections this instance holds", &C::push, 1,
+                        10000000, &PushConfig::max_connections));
+    s.push_back(integer("push.sendQueueMessages",
+                        "packets queued for one device; a slower device is disconnected", &C::push,
+                        4, 1000000, &PushConfig::send_queue_messages));
+    s.push_back(integer("push.maxPayloadBytes", "largest packet a device may send", &C::push, 256,
+                        std::int64_t{64} << 20U, &PushConfig::max_payload_bytes));
+    s.push_back(text("push.consumerGroup",
+                     "Kafka consumer group of this instance's push feed; empty = "
+                     "primesync-push-<host>-<port>",
+                     [](C& c) -> std::string& { return c.push.consumer_group; }));
     s.push_back(choice("log.level", "trace, debug, info, warn, error or off",
                        [](C& c) -> std::string& { return c.log.level; },
                        {"trace", "debug", "info", "warn", "error", "off"}));

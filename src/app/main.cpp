@@ -102,10 +102,12 @@ int serve(const primesync::Config& config) {
       [&server_pointer] {
         return server_pointer != nullptr ? server_pointer->stats() : primesync::http::ServerStats{};
       },
-      adapters.probes, primesync::http::AdminTargets{adapters.store.get(), adapters.rocksdb});
-  primesync::http::Server server(config.server, router);
+      adapters.probes, primesync::http::AdminTargets{adapters.store.get(), adapters.rocksdb},
+      adapters.push_hub.get());
+  primesync::http::Server server(config.server, router, adapters.push_hub.get());
   server_pointer = &server;
   server.start();
+  primesync::app::start_push_feed(config, server.port(), adapters);
   log_event(Level::info, "listening on " +
                              config.server.listen.substr(0, config.server.listen.rfind(':')) + ":" +
                              std::to_string(server.port()) + ", " + adapters.description);

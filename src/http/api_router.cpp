@@ -12,6 +12,7 @@
 #include "auth/jwt.hpp"
 #include "auth/token_cache.hpp"
 #include "http/await_completion.hpp"
+#include "http/push_front.hpp"
 #include "observe/logger.hpp"
 #include "observe/request_metrics.hpp"
 #include "protocol/request_parser.hpp"
@@ -38,6 +39,8 @@ enum class Route {
   admin_export_user,
   admin_delete_user,
   admin_backup,
+  message_ack,
+  push_polling,
   healthz,
   readyz,
   metrics,
@@ -47,8 +50,9 @@ enum class Route {
 struct RouteEntry {
   Route route;
   beast_http::verb method;
-  std::string_view path;  // a trailing '/' takes one path parameter
-  std::string_view name;  // for metrics and logs
+  std::string_view path;
+  std::string_view name;         // for metrics and logs
+  bool takes_parameter = false;  // the path is a prefix followed by one parameter
 };
 
 constexpr RouteEntry routes[] = {
@@ -62,11 +66,16 @@ constexpr RouteEntry routes[] = {
     {Route::login, beast_http::verb::post, "/prime/v1/user/login", "login"},
     {Route::logout, beast_http::verb::post, "/prime/v1/user/logout", "logout"},
     {Route::devices, beast_http::verb::get, "/prime/v1/user/devices", "devices"},
-    {Route::remove_device, beast_http::verb::post, "/prime/v1/user/device/", "remove_device"},
+    {Route::remove_device, beast_http::verb::post, "/prime/v1/user/device/", "remove_device", true},
     {Route::admin_list_users, beast_http::verb::get, "/admin/v1/users", "admin_list_users"},
-    {Route::admin_export_user, beast_http::verb::get, "/admin/v1/users/", "admin_export_user"},
-    {Route::admin_delete_user, beast_http::verb::delete_, "/admin/v1/users/", "admin_delete_user"},
+    {Route::admin_export_user, beast_http::verb::get, "/admin/v1/users/", "admin_export_user",
+     true},
+    {Route::admin_delete_user, beast_http::verb::delete_, "/admin/v1/users/", "admin_delete_user",
+     true},
     {Route::admin_backup, beast_http::verb::post, "/admin/v1/backup", "admin_backup"},
+    {Route::message_ack, beast_http::verb::post, "/notification/v1/message/ack", "message_ack"},
+    {Route::push_polling, beast_http::verb::get, PushFront::path, "push_polling"},
+    {Route::push_polling, beast_http::verb::post, PushFront::path, "push_polling"},
     {Route::healthz, beast_http::verb::get, "/healthz", "healthz"},
     {Route::readyz, beast_http::verb::get, "/readyz", "readyz"},
     {Route::metrics, beast_http::verb::get, "/metrics", "metrics"},
@@ -93,7 +102,7 @@ RouteMatch match_route(beast_http::verb method, std::string_view target, bool ad
     const RouteEntry& entry = routes[i];
     if (is_admin(entry.route) && !admin_enabled) continue;
     std::string_view parameter;
-    if (entry.path.ends_with('/')) {
+    if (entry.takes_parameter) {
       if (!path.starts_with(entry.path) || path.size() == entry.path.size()) continue;
       parameter = path.substr(entry.path.size());
       if (parameter.find('/') != std::string_view::npos) continue;
@@ -179,10 +188,11 @@ std::string_view token_of(const Request& request) {
 
 struct ApiRouter::Impl {
   Impl(const Config& config, SyncService& service, std::function<ServerStats()> server_stats,
-       std::vector<observe::ComponentProbe> components, AdminTargets admin_targets)
+       std::vector<observe::ComponentProbe> components, AdminTargets admin_targets, PushFront* push)
       : config(config),
         service(service),
         admin(config.admin, service, admin_targets),
+        push(push),
         server_stats(std::move(server_stats)),
         components(std::move(components)),
         limiter(config.limits),
@@ -319,6 +329,42 @@ struct ApiRouter::Impl {
     Reply reply;
     reply.body = std::move(answer).value();
     co_return reply;
+  }
+
+  // The socket.io path and the HTTP acknowledgement; 404 without a push hub.
+  boost::asio::awaitable<Response> serve_push(Route route, std::size_t route_index,
+                                              Request& request,
+                                              std::chrono::steady_clock::time_point started) {
+    if (push == nullptr) {
+      co_return finish(encode_failure(fail(Error::not_found)), &request, unknown_route_index, {},
+                       started);
+    }
+    if (route == Route::push_polling) {
+      Response response = co_await push->handle_polling(request);
+      const Error error =
+          response.result() == beast_http::status::ok ? Error::ok : Error::bad_request;
+      metrics.record(route_index, error, std::chrono::steady_clock::now() - started);
+      co_return response;
+    }
+    std::string user_id;
+    if (config.push.require_token) {
+      auto caller = authenticate(request);
+      if (!caller)
+        co_return finish(encode_failure(caller.failure()), &request, route_index, {}, started);
+      user_id = std::move(caller->user_id);
+    }
+    std::string& body = request.body();
+    body.reserve(body.size() + protocol::RequestParser::padding);
+    auto parsed = parser().parse_message_ack(body);
+    if (!parsed)
+      co_return finish(encode_failure(parsed.failure()), &request, route_index, user_id, started);
+    std::string_view instance_id;
+    if (auto header = request.find("x-onekey-instance-id"); header != request.end()) {
+      instance_id = std::string_view(header->value().data(), header->value().size());
+    }
+    push->acknowledge(instance_id, parsed->message_id);
+    co_return finish(encode(Outcome<EmptyResponse>(EmptyResponse{})), &request, route_index,
+                     user_id, started);
   }
 
   Reply operational(Route route) const {
@@ -460,6 +506,7 @@ struct ApiRouter::Impl {
   Config config;
   SyncService& service;
   AdminRoutes admin;
+  PushFront* push;
   std::function<ServerStats()> server_stats;
   std::vector<observe::ComponentProbe> components;
   RateLimiter limiter;
@@ -470,9 +517,10 @@ struct ApiRouter::Impl {
 
 ApiRouter::ApiRouter(const Config& config, SyncService& service,
                      std::function<ServerStats()> server_stats,
-                     std::vector<observe::ComponentProbe> components, AdminTargets admin)
+                     std::vector<observe::ComponentProbe> components, AdminTargets admin,
+                     PushFront* push)
     : impl_(std::make_unique<Impl>(config, service, std::move(server_stats), std::move(components),
-                                   admin)) {}
+                                   admin, push)) {}
 
 ApiRouter::~ApiRouter() = default;
 
@@ -484,6 +532,9 @@ boost::asio::awaitable<Response> ApiRouter::handle(Request& request) {
                             started);
   }
   const Route route = routes[match.index].route;
+  if (route == Route::push_polling || route == Route::message_ack) {
+    co_return co_await impl_->serve_push(route, match.index, request, started);
+  }
   if (route >= Route::healthz) {
     co_return impl_->finish(impl_->operational(route), &request, match.index, {}, started);
   }
