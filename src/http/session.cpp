@@ -173,6 +173,8 @@ asio::awaitable<Session::Next> Session::serve_one_request() {
   Request request = parser.release();
   ServerCounters::bump(counters().requests);
   if (wants_websocket(request)) {
+    // An idle push connection lives for hours: it keeps none of the HTTP buffers.
+    buffer_ = beast::flat_buffer{};
     // A named awaitable: GCC 12 destroys a co_await expression's temporaries twice.
     auto push_session =
         environment_.push->take_over_websocket(stream_.release_socket(), std::move(request));

@@ -149,6 +149,7 @@ asio::awaitable<void> serve_websocket(PushHub& hub, asio::ip::tcp::socket tcp_so
   }));
 
   auto [accept_error] = co_await ws.async_accept(request, no_throw);
+  request = http::Request{};  // an idle push connection keeps no headers
   bool serving = !accept_error;
   if (serving && upgrade) serving = co_await complete_upgrade(ws, socket);
   if (!serving) {
