@@ -1,6 +1,8 @@
 // The composition root: reads the command line and config, wires the store, the
 // sync service, the router and the HTTP server, and runs until SIGTERM/SIGINT.
 // Also runs the subcommands: token, and the operator's user and backup.
+#include <sys/resource.h>
+
 #include <chrono>
 #include <iostream>
 #include <stdexcept>
@@ -91,7 +93,21 @@ int run_operator_command(primesync::Config config, const primesync::app::Command
   }
 }
 
+// Every push device holds a socket, so the soft limit of open files (1024 on a
+// stock Debian) would cap the hub far below push.maxConnections: raise it to the
+// hard limit the operator allows, as nginx's worker_rlimit_nofile does.
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    primesync::observe::log_event(primesync::observe::Level::warn,
+                                  "could not raise the open-file limit to the hard limit");
+  }
+}
+
 int serve(const primesync::Config& config) {
+  raise_open_file_limit();
   using primesync::observe::Level;
   using primesync::observe::log_event;
   primesync::app::Adapters adapters = primesync::app::open_adapters(config);
