@@ -231,6 +231,7 @@ test('acks over HTTP: POST /notification/v1/message/ack stops the resends; witho
     const acked = await httpAck(server, receiver, { msgId: m0, action: 'arrived' });
     assert.equal(acked.status, 200, acked.body);
     assert.equal(acked.json?.code, 0, acked.body);
+    assert.deepEqual(acked.json?.data, {}, acked.body);
     await waitUntil(async () => (await server.metric('primesync_push_acks_total')) >= 1,
       { what: 'primesync_push_acks_total ≥ 1' });
 
