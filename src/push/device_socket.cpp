@@ -125,6 +125,7 @@ void DeviceSocket::resend_overdue(Clock::time_point now) {
     PushCounters::bump(hub_.counters().retries);
     // The message outlives the queue entry: share its packet without copying it.
     send(SharedText(pending.message, &pending.message->packet));
+    if (closed_) return;  // a slow consumer: close() emptied the map
     ++it;
   }
 }
@@ -145,6 +146,7 @@ bool DeviceSocket::receive(std::string_view packet) {
     case EnginePacketType::pong:
       pong_due_.reset();
       next_ping_ = Clock::now() + hub_.config().ping_interval;
+      heartbeat_.cancel();  // it waits for the pong deadline: the next ping comes earlier
       break;
     case EnginePacketType::message:
       on_socket_packet(engine->payload);
@@ -227,10 +229,11 @@ void DeviceSocket::push(const std::shared_ptr<const PushMessage>& message) {
   if (hub_.config().require_token && message->user_id != user_id_) return;
   auto [it, inserted] = unacknowledged_.try_emplace(message->message_id);
   if (!inserted) return;  // the same message twice (Kafka redelivery): already pending
-  it->second = Unacknowledged{message, 0, Clock::now() + hub_.config().ack_timeout};
+  const Clock::time_point due = Clock::now() + hub_.config().ack_timeout;
+  it->second = Unacknowledged{message, 0, due};
   PushCounters::bump(hub_.counters().pushes_sent);
   send(SharedText(message, &message->packet));
-  wake_heartbeat_by(it->second.due);
+  if (!closed_) wake_heartbeat_by(due);  // a slow consumer: close() emptied the map
 }
 
 void DeviceSocket::acknowledge(std::string_view message_id) {
@@ -275,13 +278,15 @@ asio::awaitable<std::optional<std::string>> DeviceSocket::poll() {
     co_return std::nullopt;
   }
   poll_waiting_ = true;
-  while (outgoing_.empty() && !closed_ && transport_ == Transport::polling) {
+  while (outgoing_.empty() && !closed_ && transport_ == Transport::polling && !upgrading_) {
     wake_.expires_at(Clock::time_point::max());
     co_await wake_.async_wait(no_throw);
   }
   poll_waiting_ = false;
   if (closed_) co_return *text_packet(EnginePacketType::close);
-  if (transport_ != Transport::polling) co_return *text_packet(EnginePacketType::noop);
+  if (transport_ != Transport::polling || outgoing_.empty()) {
+    co_return *text_packet(EnginePacketType::noop);  // upgraded, or upgrading
+  }
   std::string body;
   while (!outgoing_.empty() && (body.empty() || body.size() + outgoing_.front()->size() <
                                                     hub_.config().max_payload_bytes)) {
@@ -291,7 +296,19 @@ asio::awaitable<std::optional<std::string>> DeviceSocket::poll() {
   co_return body;
 }
 
+void DeviceSocket::begin_upgrade() {
+  // The client finishes its pending poll before it sends the upgrade packet; that
+  // poll may still be on its way, hence the flag and not only a noop now.
+  upgrading_ = true;
+  wake_.cancel();
+}
+
+void DeviceSocket::abandon_upgrade() {
+  upgrading_ = false;
+}
+
 void DeviceSocket::upgrade_to_websocket() {
+  upgrading_ = false;
   transport_ = Transport::websocket;
   wake_.cancel();
 }

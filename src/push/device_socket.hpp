@@ -57,6 +57,12 @@ class DeviceSocket : public std::enable_shared_from_this<DeviceSocket> {
   // the socket is closed).
   boost::asio::awaitable<std::optional<std::string>> poll();
 
+  // A WebSocket probe arrived: polls are answered at once (a noop when nothing is
+  // queued), so that the client can pause polling and complete the upgrade; until
+  // upgrade_to_websocket(), or abandon_upgrade() when the WebSocket went away.
+  void begin_upgrade();
+  void abandon_upgrade();
+
   // A WebSocket replaced the polling transport (the client sent the upgrade
   // packet): a waiting poll is answered with a noop, packets now go to next_outgoing.
   void upgrade_to_websocket();
@@ -99,6 +105,7 @@ class DeviceSocket : public std::enable_shared_from_this<DeviceSocket> {
   bool connected_ = false;
   bool closed_ = false;
   bool poll_waiting_ = false;
+  bool upgrading_ = false;
 
   std::deque<SharedText> outgoing_;
   boost::asio::steady_timer wake_;       // a waiting poll or writer parks on it

@@ -38,6 +38,10 @@ void close_transport(DeviceSocket& device) {
   device.close(DeviceSocket::CloseReason::transport);
 }
 
+void abandon_upgrade(DeviceSocket& device) {
+  device.abandon_upgrade();
+}
+
 // Refuses the upgrade with an HTTP error, as the reference server does.
 asio::awaitable<void> refuse(asio::ip::tcp::socket& socket, const http::Request& request,
                              EngineError error, std::chrono::milliseconds timeout) {
@@ -96,6 +100,9 @@ asio::awaitable<bool> complete_upgrade(WebSocket& ws, const std::shared_ptr<Devi
       const std::string answer = static_cast<char>(EnginePacketType::pong) + std::string(probe);
       auto [write_error, written] = co_await ws.async_write(asio::buffer(answer), no_throw);
       if (write_error) co_return false;
+      auto upgrading =
+          on_socket_thread<void>(socket, [](DeviceSocket& device) { device.begin_upgrade(); });
+      co_await std::move(upgrading);
       continue;
     }
     const bool upgraded = packet && packet->type == EnginePacketType::upgrade;
@@ -153,10 +160,9 @@ asio::awaitable<void> serve_websocket(PushHub& hub, asio::ip::tcp::socket tcp_so
   bool serving = !accept_error;
   if (serving && upgrade) serving = co_await complete_upgrade(ws, socket);
   if (!serving) {
-    if (!upgrade) {
-      auto close = on_socket_thread<void>(socket, close_transport);
-      co_await std::move(close);
-    }
+    // A failed upgrade leaves the session on polling; a new session ends with it.
+    auto give_up = on_socket_thread<void>(socket, upgrade ? abandon_upgrade : close_transport);
+    co_await std::move(give_up);
     co_return;
   }
 
