@@ -30,6 +30,7 @@
 #include "primesync/error.hpp"
 #include "store/rocksdb/byte_codec.hpp"
 #include "store/rocksdb/key_codec.hpp"
+#include "store/rocksdb/outbox_sequences.hpp"
 #include "store/rocksdb/record_codec.hpp"
 
 namespace primesync {
@@ -190,9 +191,9 @@ struct RocksDbStore::Impl {
   RocksDbConfig config;
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;  // indexed by Family; freed before db
-  // The next outbox sequence to hand out. Reserved with fetch_add before writing,
-  // so a failed write leaves a gap but never a sequence used twice.
-  std::atomic<std::uint64_t> next_sequence{1};
+  OutboxSequences sequences;
+  // Where read_outbox() starts: every entry below it was gone when it last looked.
+  std::atomic<std::uint64_t> outbox_read_from{0};
   Counters counters;
 
   Impl() = default;
@@ -360,7 +361,7 @@ std::unique_ptr<RocksDbStore> RocksDbStore::open(const RocksDbConfig& config) {
   }
   impl->check(status, "open the database");
 
-  impl->next_sequence.store(impl->recover_next_sequence());
+  impl->sequences.start_at(impl->recover_next_sequence());
   return std::unique_ptr<RocksDbStore>(new RocksDbStore(std::move(impl)));
 }
 
@@ -446,7 +447,16 @@ std::vector<CommitStatus> RocksDbStore::commit(std::span<WriteSet> batch) {
   };
 
   const std::uint64_t first_sequence =
-      outbox_entries == 0 ? 0 : store.next_sequence.fetch_add(outbox_entries);
+      outbox_entries == 0 ? 0 : store.sequences.reserve(outbox_entries);
+  // However the write ends (check() throws on failure), the reservation is over.
+  struct ReservationEnd {
+    OutboxSequences& sequences;
+    std::uint64_t first;
+    bool reserved;
+    ~ReservationEnd() {
+      if (reserved) sequences.written(first);
+    }
+  } reservation_end{store.sequences, first_sequence, outbox_entries != 0};
   rocksdb::WriteBatch write_batch;
   std::uint64_t sequence = first_sequence;
   for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -507,13 +517,21 @@ std::vector<OutboxEntry> RocksDbStore::read_outbox(std::size_t max_entries) {
   if (max_entries == 0) return entries;
   entries.reserve(std::min<std::size_t>(max_entries, 1024));
 
+  // Before the iterator exists: whatever it cannot see is at or above this.
+  const std::uint64_t in_flight = store.sequences.lowest_in_flight();
+  const std::uint64_t start = store.outbox_read_from.load();
   const std::unique_ptr<rocksdb::Iterator> it(
       store.db->NewIterator(rocksdb::ReadOptions(), store.family(Family::kOutbox)));
-  for (it->SeekToFirst(); it->Valid() && entries.size() < max_entries; it->Next()) {
+  for (it->Seek(rocksdb_codec::outbox_key(start)); it->Valid() && entries.size() < max_entries;
+       it->Next()) {
     entries.push_back(rocksdb_codec::decode_outbox(rocksdb_codec::outbox_sequence(view(it->key())),
                                                    view(it->value())));
   }
   store.check(it->status(), "read the outbox");
+  // Entries are removed only after being read, and new ones come at or above
+  // `in_flight`: the next read can skip everything below the first one seen.
+  store.outbox_read_from.store(entries.empty() ? in_flight
+                                               : std::min(in_flight, entries.front().sequence));
   return entries;
 }
 
