@@ -6,7 +6,10 @@
 # (primesync-loadgen --push-connections). Server RSS before and with the devices.
 #
 #   bench/push.sh                       # results in $OUT (printed at the end)
-#   PUSH=10000 DUR=15 REPS=3 bench/push.sh
+#   PUSH=10000 USERS=5000 DUR=15 REPS=3 bench/push.sh
+#
+# PUSH devices spread over USERS users: 10,000 over 5,000 is two listening devices
+# per user, so an upload is pushed to two devices (a user's other devices).
 #
 # Every run verifies that no acknowledged write was lost. Loopback only; bounded.
 set -euo pipefail
@@ -17,6 +20,7 @@ OUT=${OUT:-/tmp/primesync-push-$(date +%Y%m%d-%H%M%S)}
 DUR=${DUR:-15}
 REPS=${REPS:-3}
 PUSH=${PUSH:-10000}
+USERS=${USERS:-5000}
 CONNS=${CONNS:-256}
 PS_THREADS=${PS_THREADS:-2}
 SECRET=${SECRET:-bench-secret}
@@ -68,7 +72,7 @@ lg() {  # NAME ARGS... — one loadgen run, its text and JSON kept
   log "  $name: $(grep -m1 -E 'req/s, [0-9]+ failed' "$OUT/logs/$name.txt" | sed 's/^[^:]*: //')"
   grep -m1 '  push:' "$OUT/logs/$name.txt" >&2 || true
 }
-REAL=(--users 2000 --user-prefix real)
+REAL=(--users "$USERS" --user-prefix real)
 
 log "seeding"
 lg seed --seed "${REAL[@]}" --connections 32 --no-verify
@@ -90,7 +94,7 @@ import json, statistics, sys
 out, reps, top, half, push = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 def runs(name): return [json.load(open(f"{out}/json/{name}-{r}.json")) for r in range(1, reps + 1)]
 med = lambda xs: statistics.median(xs)
-print(f"mix closed loop: median {top} req/s; open loop at {half} req/s, {reps} runs each, medians\n")
+print(f"mix closed loop: median {top} req/s; open loop at {half} req/s, {reps} runs each, medians; {push} push devices\n")
 print("| run | req/s | check p50 ms | check p99 ms | upload p99 ms | push devices | server RSS MB | pushes received | push p50 ms | push p99 ms | push max ms | verified |")
 print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
 for name in ("half-nopush", "half-push"):
