@@ -37,6 +37,7 @@ constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
 
 constexpr std::string_view engine_path = "/socket.io/?EIO=4&transport=websocket";
 constexpr std::chrono::seconds request_timeout{30};
+constexpr int connects_in_flight_per_thread = 64;
 
 std::int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -122,8 +123,46 @@ struct PushListeners::Impl {
         response.body().find("\"code\":0") != std::string::npos;
   }
 
-  asio::awaitable<void> listen(Shard& shard, int index) {
+  // Logs listener `index` in and opens its WebSocket; null when either failed.
+  asio::awaitable<std::unique_ptr<WebSocket>> open(Shard& shard, int index) {
     const std::uint32_t user = options.user_of(index);
+    const std::string instance = options.instance_of(index);
+    if (!co_await login(shard, user, instance)) co_return nullptr;
+    auto ws = std::make_unique<WebSocket>(shard.io);
+    tcp::resolver resolver(shard.io);
+    auto [resolve_error, endpoints] =
+        co_await resolver.async_resolve(options.host, options.port, no_throw);
+    if (resolve_error) co_return nullptr;
+    beast::get_lowest_layer(*ws).expires_after(request_timeout);
+    auto [connect_error, endpoint] =
+        co_await beast::get_lowest_layer(*ws).async_connect(endpoints, no_throw);
+    if (connect_error) co_return nullptr;
+    beast::get_lowest_layer(*ws).expires_never();
+    ws->set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
+    auto [handshake_error] =
+        co_await ws->async_handshake(options.host + ":" + options.port, engine_path, no_throw);
+    if (handshake_error) co_return nullptr;
+    co_return ws;
+  }
+
+  // Opens listeners one after another (`starter` of `starters`): devices come
+  // online over time, and a burst of 10,000 connects would overflow the listen
+  // backlog. Each opened listener then runs on its own.
+  asio::awaitable<void> start(Shard& shard, int starter, int starters, int count) {
+    for (int index = starter; index < count; index += starters) {
+      std::unique_ptr<WebSocket> ws = co_await open(shard, index);
+      if (!ws) {
+        ++shard.report.connect_failures;
+        settled.fetch_add(1);
+        continue;
+      }
+      asio::co_spawn(shard.io, listen(shard, index, std::move(ws)),
+                     [](const std::exception_ptr&) {});
+    }
+  }
+
+  asio::awaitable<void> listen(Shard& shard, int index, std::unique_ptr<WebSocket> socket) {
+    WebSocket& ws = *socket;
     const std::string instance = options.instance_of(index);
     PushListenerReport& report = shard.report;
     bool counted = false;
@@ -133,29 +172,6 @@ struct PushListeners::Impl {
       ++(connected ? report.connected : report.connect_failures);
       settled.fetch_add(1);
     };
-    if (!co_await login(shard, user, instance)) {
-      settle(false);
-      co_return;
-    }
-    WebSocket ws(shard.io);
-    tcp::resolver resolver(shard.io);
-    auto [resolve_error, endpoints] =
-        co_await resolver.async_resolve(options.host, options.port, no_throw);
-    beast::get_lowest_layer(ws).expires_after(request_timeout);
-    auto [connect_error, endpoint] =
-        co_await beast::get_lowest_layer(ws).async_connect(endpoints, no_throw);
-    if (resolve_error || connect_error) {
-      settle(false);
-      co_return;
-    }
-    beast::get_lowest_layer(ws).expires_never();
-    ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
-    auto [handshake_error] =
-        co_await ws.async_handshake(options.host + ":" + options.port, engine_path, no_throw);
-    if (handshake_error) {
-      settle(false);
-      co_return;
-    }
     shard.open.push_back(&ws);
     const auto registration = std::prev(shard.open.end());
     const std::string connect = R"(40{"instanceId":")" + instance + R"("})";
@@ -216,9 +232,11 @@ PushListeners::~PushListeners() {
 void PushListeners::connect() {
   Impl& impl = *impl_;
   const int count = impl.options.connections;
-  for (int i = 0; i < count; ++i) {
-    Impl::Shard& shard = *impl.shards[static_cast<std::size_t>(i) % impl.shards.size()];
-    asio::co_spawn(shard.io, impl.listen(shard, i), [](const std::exception_ptr&) {});
+  const int starters = static_cast<int>(impl.shards.size()) * connects_in_flight_per_thread;
+  for (int starter = 0; starter < starters; ++starter) {
+    Impl::Shard& shard = *impl.shards[static_cast<std::size_t>(starter) % impl.shards.size()];
+    asio::co_spawn(shard.io, impl.start(shard, starter, starters, count),
+                   [](const std::exception_ptr&) {});
   }
   for (auto& shard : impl.shards) {
     impl.threads.emplace_back([&io = shard->io] {
