@@ -94,6 +94,13 @@ struct ChangeLockRequest {
   std::string pwd_hash;
 };
 
+// `POST /notification/v1/message/ack`: a device confirms a push it received (the
+// app's fallback when its socket.io acknowledgement timed out).
+struct MessageAckRequest {
+  std::string message_id;  // msgId
+  std::string action;      // "arrived", ...
+};
+
 struct ChangeLockResponse {
   std::size_t updated = 1;
 };
@@ -115,6 +122,14 @@ struct EmptyResponse {};
 
 struct DevicesResponse {
   std::vector<Device> devices;
+};
+
+// The operator's delete of a user (README "Operator tooling").
+struct DeleteUserResponse {
+  std::string user_id;
+  bool existed = false;     // false: nothing was stored, so nothing changed
+  std::size_t items = 0;    // items removed, tombstones included
+  std::size_t devices = 0;  // devices removed
 };
 
 // The notification message of PROTOCOL.md §5, before encoding.

@@ -16,7 +16,9 @@ struct ServerConfig {
   std::chrono::milliseconds read_timeout{30000};      // to read one request once it started
   std::chrono::milliseconds idle_timeout{60000};      // keep-alive idle before closing
   std::chrono::milliseconds shutdown_timeout{10000};  // grace for in-flight requests
-  std::size_t max_connections = 10000;                // open at once; more are closed at accept
+  // Open at once, push devices' sockets included (push.maxConnections of them at
+  // most); more are closed at accept.
+  std::size_t max_connections = 60000;
 };
 
 struct AuthConfig {
@@ -26,6 +28,11 @@ struct AuthConfig {
   bool require_prime = true;                // sync paths answer 90005 for non-Prime users
   std::size_t token_cache_entries = 65536;  // verified tokens remembered; 0 turns it off
   std::size_t max_token_bytes = 8192;       // longer tokens are refused (90002) unread
+};
+
+// The admin endpoint (README "Operator tooling").
+struct AdminConfig {
+  std::string token;  // Bearer token of /admin/v1/*; "" = the endpoint is off (404)
 };
 
 struct LimitsConfig {
@@ -102,6 +109,21 @@ struct OutboxConfig {
   std::chrono::seconds history_retention{30 * 86400};
 };
 
+// The socket.io endpoint the app's devices keep open for live notifications.
+struct PushConfig {
+  bool enabled = true;
+  bool require_token = false;                        // the real app sends no token on the socket
+  std::chrono::milliseconds ping_interval{25000};    // Engine.IO heartbeat
+  std::chrono::milliseconds ping_timeout{20000};     // no pong within this: closed
+  std::chrono::milliseconds connect_timeout{45000};  // socket.io CONNECT must come within
+  std::chrono::milliseconds ack_timeout{10000};      // an unacknowledged push is sent again
+  std::size_t max_retries = 3;                       // resends of one push, then given up
+  std::size_t max_connections = 50000;               // devices connected to this instance
+  std::size_t send_queue_messages = 256;             // per device; more: slow consumer, closed
+  std::size_t max_payload_bytes = 65536;             // one packet from a device
+  std::string consumer_group;  // Kafka group of this instance; "" = primesync-push-<host>-<port>
+};
+
 struct LogConfig {
   std::string level = "info";  // trace, debug, info, warn, error, off
   bool access_log = true;      // one JSON line per request
@@ -110,6 +132,7 @@ struct LogConfig {
 struct Config {
   ServerConfig server;
   AuthConfig auth;
+  AdminConfig admin;
   LimitsConfig limits;
   CacheConfig cache;
   QueueConfig queue;
@@ -118,6 +141,7 @@ struct Config {
   MongoDbConfig mongodb;
   KafkaConfig kafka;
   OutboxConfig outbox;
+  PushConfig push;
   LogConfig log;
 };
 

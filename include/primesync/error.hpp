@@ -17,6 +17,7 @@ enum class Error {
   password_mismatch,   // 90006
   nonce_invalid,       // 90009
   bad_request,         // 40000
+  admin_unauthorized,  // 40100: the admin endpoint without the right admin token
   not_found,           // 40400
   method_not_allowed,  // 40500
   payload_too_large,   // 41300

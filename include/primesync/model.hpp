@@ -141,9 +141,17 @@ struct OutboxEntry {
 // Every write of one operation. A Store commits a write set atomically: all of it
 // or none of it, and only while the user's stored revision is `expected_revision`
 // (a compare-and-set); `user` is then always set and carries expected_revision + 1.
+//
+// `delete_user` (the operator's delete) removes everything stored for the user
+// instead: record, lock, devices, items and history (outbox entries too where the
+// store keys them by user); the set's other fields are then ignored. The user
+// reads as never stored afterwards (UserState::exists false). Its revision is
+// then 0, or, on a store several processes share, still expected_revision + 1,
+// so that a state one of them cached before the deletion is never confirmed again.
 struct WriteSet {
   std::string user_id;
   std::uint64_t expected_revision = 0;    // the stored revision the plan saw
+  bool delete_user = false;               // everything of the user goes; see above
   std::optional<UserRecord> user;         // upsert of the user record
   std::vector<ItemPtr> put_items;         // upserts by key
   std::vector<std::string> delete_items;  // keys
@@ -155,8 +163,9 @@ struct WriteSet {
   std::vector<OutboxEntry> outbox;          // sequence assigned by the store
 
   [[nodiscard]] bool empty() const noexcept {
-    return !user && put_items.empty() && delete_items.empty() && history.empty() && !put_lock &&
-           !delete_lock && put_devices.empty() && delete_devices.empty() && outbox.empty();
+    return !delete_user && !user && put_items.empty() && delete_items.empty() && history.empty() &&
+           !put_lock && !delete_lock && put_devices.empty() && delete_devices.empty() &&
+           outbox.empty();
   }
 };
 

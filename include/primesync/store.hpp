@@ -38,6 +38,12 @@ class Store {
   // commits, and per user in commit order.
   [[nodiscard]] virtual std::vector<CommitStatus> commit(std::span<WriteSet> batch) = 0;
 
+  // Up to `limit` ids of stored users (UserState::exists), in an order of the
+  // store's choosing that never changes, starting after `after` ("" = from the
+  // first). Page through every user by passing the last id of a page as `after`.
+  [[nodiscard]] virtual std::vector<std::string> list_users(std::string_view after,
+                                                            std::size_t limit) = 0;
+
   // The oldest undelivered outbox entries, in sequence order.
   [[nodiscard]] virtual std::vector<OutboxEntry> read_outbox(std::size_t max_entries) = 0;
 

@@ -78,6 +78,15 @@ class SyncService {
   void devices(const Caller& caller, Completion<DevicesResponse> done);
   void remove_device(const Caller& caller, std::string instance_id, Completion<EmptyResponse> done);
 
+  // Operator tools (the admin endpoint). Each runs in the user's shard like any
+  // write, so it never interleaves with the user's own operations (an upload in
+  // flight commits before or after it, never half), and records no caller.
+  // The user's whole stored state; not_found when the user is not stored.
+  void export_user(std::string user_id, Completion<UserStatePtr> done);
+  // Deletes everything stored for the user in one commit and drops it from the
+  // cache; a user not stored is answered with existed = false.
+  void delete_user(std::string user_id, Completion<DeleteUserResponse> done);
+
   [[nodiscard]] ServiceStats stats() const;
   [[nodiscard]] bool ready() const;
 

@@ -15,6 +15,8 @@ namespace {
 constexpr std::string_view env_prefix = "PRIMESYNC_";
 constexpr std::string_view secret_env = "PRIMESYNC_JWT_SECRET";
 constexpr std::int64_t unlimited = std::numeric_limits<std::int64_t>::max();
+// A shorter admin token could be guessed: the endpoint can delete any user.
+constexpr std::size_t min_admin_token_bytes = 16;
 
 // One key: how to read it from TOML or text, how to print it.
 struct Setting {
@@ -163,9 +165,10 @@ const std::vector<Setting>& settings() {
                         1, unlimited, &ServerConfig::idle_timeout));
     s.push_back(integer("server.shutdownTimeoutMs", "grace for in-flight work on shutdown",
                         &C::server, 0, unlimited, &ServerConfig::shutdown_timeout));
-    s.push_back(integer("server.maxConnections",
-                        "connections open at once; more are closed at accept (counted)", &C::server,
-                        1, 10000000, &ServerConfig::max_connections));
+    s.push_back(integer(
+        "server.maxConnections",
+        "connections open at once, push devices' included; more are closed at accept (counted)",
+        &C::server, 1, 10000000, &ServerConfig::max_connections));
     s.push_back(text(
         "auth.jwtSecret", "HS256 secret of access tokens (required)",
         [](C& c) -> std::string& { return c.auth.jwt_secret; }, true));
@@ -179,6 +182,16 @@ const std::vector<Setting>& settings() {
                         0, 100000000, &AuthConfig::token_cache_entries));
     s.push_back(integer("auth.maxTokenBytes", "longest access token accepted (90002 above)",
                         &C::auth, 256, 16384, &AuthConfig::max_token_bytes));
+    s.push_back(text(
+        "admin.token",
+        "Bearer token of the admin endpoint /admin/v1/ (at least 16 bytes); empty = off (404)",
+        [](C& c) -> std::string& { return c.admin.token; }, true,
+        [](const std::string& value) {
+          if (!value.empty() && value.size() < min_admin_token_bytes) {
+            bad_value("admin.token", "must be empty (off) or at least " +
+                                         std::to_string(min_admin_token_bytes) + " bytes");
+          }
+        }));
     s.push_back(integer("limits.maxItemsPerRequest", "items in one request (41300 above)",
                         &C::limits, 1, 1000000, &LimitsConfig::max_items_per_request));
     s.push_back(integer("limits.maxItemBytes", "bytes of one item's data", &C::limits, 1,
@@ -322,6 +335,35 @@ const std::vector<Setting>& settings() {
                         &C::outbox, 1, unlimited / 1000, &OutboxConfig::max_age));
     s.push_back(integer("outbox.historyRetentionSeconds", "how long archived versions are kept",
                         &C::outbox, 1, unlimited / 1000, &OutboxConfig::history_retention));
+    s.push_back(boolean("push.enabled", "serve socket.io push connections on /socket.io/", &C::push,
+                        &PushConfig::enabled));
+    s.push_back(boolean("push.requireToken",
+                        "devices must send the user's token (auth.token) on the socket", &C::push,
+                        &PushConfig::require_token));
+    s.push_back(integer("push.pingIntervalMs", "Engine.IO heartbeat interval", &C::push, 100,
+                        3600000, &PushConfig::ping_interval));
+    s.push_back(integer("push.pingTimeoutMs",
+                        "a device that does not answer a ping within this is "
+                        "disconnected",
+                        &C::push, 100, 3600000, &PushConfig::ping_timeout));
+    s.push_back(integer("push.connectTimeoutMs",
+                        "time a new connection has to send its socket.io CONNECT", &C::push, 100,
+                        3600000, &PushConfig::connect_timeout));
+    s.push_back(integer("push.ackTimeoutMs", "an unacknowledged push is sent again after this",
+                        &C::push, 100, 3600000, &PushConfig::ack_timeout));
+    s.push_back(integer("push.maxRetries", "resends of one unacknowledged push", &C::push, 0, 1000,
+                        &PushConfig::max_retries));
+    s.push_back(integer("push.maxConnections", "push connections this instance holds", &C::push, 1,
+                        10000000, &PushConfig::max_connections));
+    s.push_back(integer("push.sendQueueMessages",
+                        "packets queued for one device; a slower device is disconnected", &C::push,
+                        4, 1000000, &PushConfig::send_queue_messages));
+    s.push_back(integer("push.maxPayloadBytes", "largest packet a device may send", &C::push, 256,
+                        std::int64_t{64} << 20U, &PushConfig::max_payload_bytes));
+    s.push_back(text("push.consumerGroup",
+                     "Kafka consumer group of this instance's push feed; empty = "
+                     "primesync-push-<host>-<port>",
+                     [](C& c) -> std::string& { return c.push.consumer_group; }));
     s.push_back(choice("log.level", "trace, debug, info, warn, error or off",
                        [](C& c) -> std::string& { return c.log.level; },
                        {"trace", "debug", "info", "warn", "error", "off"}));
@@ -380,8 +422,8 @@ Config load_config(const std::optional<std::string>& path) {
   return config;
 }
 
-void validate_config(const Config& config) {
-  if (config.auth.jwt_secret.empty()) {
+void validate_config(const Config& config, ConfigUse use) {
+  if (use == ConfigUse::serving && config.auth.jwt_secret.empty()) {
     throw ConfigError("auth.jwtSecret: required; set it in the config file or in " +
                       std::string(secret_env));
   }

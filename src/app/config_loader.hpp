@@ -21,8 +21,12 @@ class ConfigError : public std::runtime_error {
 // as PRIMESYNC_JWT_SECRET). Throws ConfigError naming the key.
 [[nodiscard]] Config load_config(const std::optional<std::string>& path);
 
+// What the config is for: serving needs a JWT secret; the operator's subcommands
+// only open the store.
+enum class ConfigUse { serving, store_only };
+
 // Checks cross-key rules and requirements (e.g. a JWT secret); throws ConfigError.
-void validate_config(const Config& config);
+void validate_config(const Config& config, ConfigUse use = ConfigUse::serving);
 
 // The effective config as TOML, secrets masked.
 [[nodiscard]] std::string print_config(const Config& config);

@@ -1,4 +1,5 @@
 #include "http/api_router.hpp"
+#include "http/admin_routes.hpp"
 #include "http/rate_limiter.hpp"
 
 #include <boost/asio/this_coro.hpp>
@@ -11,6 +12,7 @@
 #include "auth/jwt.hpp"
 #include "auth/token_cache.hpp"
 #include "http/await_completion.hpp"
+#include "http/push_front.hpp"
 #include "observe/logger.hpp"
 #include "observe/request_metrics.hpp"
 #include "protocol/request_parser.hpp"
@@ -33,6 +35,12 @@ enum class Route {
   logout,
   devices,
   remove_device,
+  admin_list_users,  // the admin endpoint: admin_list_users .. admin_backup
+  admin_export_user,
+  admin_delete_user,
+  admin_backup,
+  message_ack,
+  push_polling,
   healthz,
   readyz,
   metrics,
@@ -42,8 +50,9 @@ enum class Route {
 struct RouteEntry {
   Route route;
   beast_http::verb method;
-  std::string_view path;  // a trailing '/' takes one path parameter
-  std::string_view name;  // for metrics and logs
+  std::string_view path;
+  std::string_view name;         // for metrics and logs
+  bool takes_parameter = false;  // the path is a prefix followed by one parameter
 };
 
 constexpr RouteEntry routes[] = {
@@ -57,7 +66,16 @@ constexpr RouteEntry routes[] = {
     {Route::login, beast_http::verb::post, "/prime/v1/user/login", "login"},
     {Route::logout, beast_http::verb::post, "/prime/v1/user/logout", "logout"},
     {Route::devices, beast_http::verb::get, "/prime/v1/user/devices", "devices"},
-    {Route::remove_device, beast_http::verb::post, "/prime/v1/user/device/", "remove_device"},
+    {Route::remove_device, beast_http::verb::post, "/prime/v1/user/device/", "remove_device", true},
+    {Route::admin_list_users, beast_http::verb::get, "/admin/v1/users", "admin_list_users"},
+    {Route::admin_export_user, beast_http::verb::get, "/admin/v1/users/", "admin_export_user",
+     true},
+    {Route::admin_delete_user, beast_http::verb::delete_, "/admin/v1/users/", "admin_delete_user",
+     true},
+    {Route::admin_backup, beast_http::verb::post, "/admin/v1/backup", "admin_backup"},
+    {Route::message_ack, beast_http::verb::post, "/notification/v1/message/ack", "message_ack"},
+    {Route::push_polling, beast_http::verb::get, PushFront::path, "push_polling"},
+    {Route::push_polling, beast_http::verb::post, PushFront::path, "push_polling"},
     {Route::healthz, beast_http::verb::get, "/healthz", "healthz"},
     {Route::readyz, beast_http::verb::get, "/readyz", "readyz"},
     {Route::metrics, beast_http::verb::get, "/metrics", "metrics"},
@@ -72,13 +90,19 @@ struct RouteMatch {
   std::string_view parameter;
 };
 
-RouteMatch match_route(beast_http::verb method, std::string_view target) {
+bool is_admin(Route route) {
+  return route >= Route::admin_list_users && route <= Route::admin_backup;
+}
+
+// The admin paths exist only while the admin endpoint is on.
+RouteMatch match_route(beast_http::verb method, std::string_view target, bool admin_enabled) {
   const std::string_view path = target.substr(0, target.find('?'));
   bool path_known = false;
   for (std::size_t i = 0; i < std::size(routes); ++i) {
     const RouteEntry& entry = routes[i];
+    if (is_admin(entry.route) && !admin_enabled) continue;
     std::string_view parameter;
-    if (entry.path.ends_with('/')) {
+    if (entry.takes_parameter) {
       if (!path.starts_with(entry.path) || path.size() == entry.path.size()) continue;
       parameter = path.substr(entry.path.size());
       if (parameter.find('/') != std::string_view::npos) continue;
@@ -164,9 +188,11 @@ std::string_view token_of(const Request& request) {
 
 struct ApiRouter::Impl {
   Impl(const Config& config, SyncService& service, std::function<ServerStats()> server_stats,
-       std::vector<observe::ComponentProbe> components)
+       std::vector<observe::ComponentProbe> components, AdminTargets admin_targets, PushFront* push)
       : config(config),
         service(service),
+        admin(config.admin, service, admin_targets),
+        push(push),
         server_stats(std::move(server_stats)),
         components(std::move(components)),
         limiter(config.limits),
@@ -273,6 +299,72 @@ struct ApiRouter::Impl {
       default:
         co_return encode_failure(fail(Error::internal));
     }
+  }
+
+  // The admin endpoint: its own token instead of a user's, no rate limit.
+  boost::asio::awaitable<Reply> serve_admin(Route route, Request& request,
+                                            std::string_view parameter) {
+    if (auto refused = admin.authorize(request)) co_return encode_failure(*refused);
+    const std::string_view target = request.target();
+    const std::size_t query_start = target.find('?');
+    Outcome<std::string> answer = fail(Error::internal);
+    switch (route) {
+      case Route::admin_list_users:
+        answer = co_await admin.list_users(
+            query_start == std::string_view::npos ? "" : target.substr(query_start + 1));
+        break;
+      case Route::admin_export_user:
+        answer = co_await admin.export_user(parameter);
+        break;
+      case Route::admin_delete_user:
+        answer = co_await admin.delete_user(parameter);
+        break;
+      case Route::admin_backup:
+        answer = co_await admin.backup(request.body());
+        break;
+      default:
+        break;
+    }
+    if (!answer) co_return encode_failure(answer.failure());
+    Reply reply;
+    reply.body = std::move(answer).value();
+    co_return reply;
+  }
+
+  // The socket.io path and the HTTP acknowledgement; 404 without a push hub.
+  boost::asio::awaitable<Response> serve_push(Route route, std::size_t route_index,
+                                              Request& request,
+                                              std::chrono::steady_clock::time_point started) {
+    if (push == nullptr) {
+      co_return finish(encode_failure(fail(Error::not_found)), &request, unknown_route_index, {},
+                       started);
+    }
+    if (route == Route::push_polling) {
+      Response response = co_await push->handle_polling(request);
+      const Error error =
+          response.result() == beast_http::status::ok ? Error::ok : Error::bad_request;
+      metrics.record(route_index, error, std::chrono::steady_clock::now() - started);
+      co_return response;
+    }
+    std::string user_id;
+    if (config.push.require_token) {
+      auto caller = authenticate(request);
+      if (!caller)
+        co_return finish(encode_failure(caller.failure()), &request, route_index, {}, started);
+      user_id = std::move(caller->user_id);
+    }
+    std::string& body = request.body();
+    body.reserve(body.size() + protocol::RequestParser::padding);
+    auto parsed = parser().parse_message_ack(body);
+    if (!parsed)
+      co_return finish(encode_failure(parsed.failure()), &request, route_index, user_id, started);
+    std::string_view instance_id;
+    if (auto header = request.find("x-onekey-instance-id"); header != request.end()) {
+      instance_id = std::string_view(header->value().data(), header->value().size());
+    }
+    push->acknowledge(instance_id, parsed->message_id);
+    co_return finish(encode(Outcome<EmptyResponse>(EmptyResponse{})), &request, route_index,
+                     user_id, started);
   }
 
   Reply operational(Route route) const {
@@ -416,6 +508,8 @@ struct ApiRouter::Impl {
 
   Config config;
   SyncService& service;
+  AdminRoutes admin;
+  PushFront* push;
   std::function<ServerStats()> server_stats;
   std::vector<observe::ComponentProbe> components;
   RateLimiter limiter;
@@ -426,22 +520,31 @@ struct ApiRouter::Impl {
 
 ApiRouter::ApiRouter(const Config& config, SyncService& service,
                      std::function<ServerStats()> server_stats,
-                     std::vector<observe::ComponentProbe> components)
-    : impl_(std::make_unique<Impl>(config, service, std::move(server_stats),
-                                   std::move(components))) {}
+                     std::vector<observe::ComponentProbe> components, AdminTargets admin,
+                     PushFront* push)
+    : impl_(std::make_unique<Impl>(config, service, std::move(server_stats), std::move(components),
+                                   admin, push)) {}
 
 ApiRouter::~ApiRouter() = default;
 
 boost::asio::awaitable<Response> ApiRouter::handle(Request& request) {
   const auto started = std::chrono::steady_clock::now();
-  const RouteMatch match = match_route(request.method(), request.target());
+  const RouteMatch match = match_route(request.method(), request.target(), impl_->admin.enabled());
   if (match.error != Error::ok) {
     co_return impl_->finish(encode_failure(fail(match.error)), &request, unknown_route_index, {},
                             started);
   }
   const Route route = routes[match.index].route;
+  if (route == Route::push_polling || route == Route::message_ack) {
+    co_return co_await impl_->serve_push(route, match.index, request, started);
+  }
   if (route >= Route::healthz) {
     co_return impl_->finish(impl_->operational(route), &request, match.index, {}, started);
+  }
+  if (is_admin(route)) {
+    Reply reply = co_await impl_->serve_admin(route, request, match.parameter);
+    // The log names the user an export or delete was about.
+    co_return impl_->finish(std::move(reply), &request, match.index, match.parameter, started);
   }
   auto caller = impl_->authenticate(request);
   if (!caller) {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "http/admin_routes.hpp"
 #include "http/handler.hpp"
 #include "http/server_stats.hpp"
 #include "observe/component_probe.hpp"
@@ -15,12 +16,17 @@
 
 namespace primesync::http {
 
+class PushFront;
+
 class ApiRouter final : public Handler {
  public:
   // `service` must outlive the router; `server_stats` feeds /metrics; `components`
-  // add their readiness to /readyz and their figures to /metrics.
+  // add their readiness to /readyz and their figures to /metrics; `admin` is what
+  // the admin endpoint works on (it is on with admin.token and a store); `push`
+  // (may be null) serves the socket.io path and the HTTP acknowledgements of pushes.
   ApiRouter(const Config& config, SyncService& service, std::function<ServerStats()> server_stats,
-            std::vector<observe::ComponentProbe> components = {});
+            std::vector<observe::ComponentProbe> components = {}, AdminTargets admin = {},
+            PushFront* push = nullptr);
   ~ApiRouter() override;
 
   boost::asio::awaitable<Response> handle(Request& request) override;

@@ -23,6 +23,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "http/listen_address.hpp"
+#include "http/push_front.hpp"
 #include "http/session.hpp"
 
 namespace primesync::http {
@@ -64,10 +65,11 @@ struct Context {
 }  // namespace
 
 struct Server::Impl {
-  Impl(const ServerConfig& server_config, Handler& server_handler)
+  Impl(const ServerConfig& server_config, Handler& server_handler, PushFront* push_front)
       : config(server_config),
         handler(server_handler),
-        environment{config, handler, counters, stopping} {}
+        push(push_front),
+        environment{config, handler, counters, stopping, push} {}
 
   void bind_all();
   void bind(Context& context, const tcp::endpoint& endpoint);
@@ -78,6 +80,7 @@ struct Server::Impl {
 
   const ServerConfig config;
   Handler& handler;
+  PushFront* push;
   ServerCounters counters;
   std::atomic<bool> stopping{false};
   SessionEnvironment environment;
@@ -182,6 +185,8 @@ void Server::Impl::drain(Context& context) {
 }
 
 void Server::Impl::post_drains() {
+  // Push connections are never idle in the HTTP sense: close them now.
+  if (push != nullptr) push->stop();
   for (auto& context : contexts) {
     asio::post(context->io, [this, target = context.get()] { drain(*target); });
   }
@@ -201,8 +206,8 @@ void Server::Impl::run_context(Context& context) {
   }
 }
 
-Server::Server(const ServerConfig& config, Handler& handler)
-    : impl_(std::make_unique<Impl>(config, handler)) {}
+Server::Server(const ServerConfig& config, Handler& handler, PushFront* push)
+    : impl_(std::make_unique<Impl>(config, handler, push)) {}
 
 Server::~Server() = default;
 

@@ -11,11 +11,13 @@
 namespace primesync::http {
 
 class Handler;
+class PushFront;
 
 class Server {
  public:
-  // `handler` must outlive the server.
-  Server(const primesync::ServerConfig& config, Handler& handler);
+  // `handler` (and `push`, which takes WebSocket upgrades on its path and is
+  // stopped with the server) must outlive the server.
+  Server(const primesync::ServerConfig& config, Handler& handler, PushFront* push = nullptr);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

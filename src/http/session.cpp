@@ -19,9 +19,11 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include "http/handler.hpp"
 #include "http/http_date.hpp"
+#include "http/push_front.hpp"
 #include "http/request_limits.hpp"
 
 namespace primesync::http {
@@ -85,7 +87,7 @@ class Session {
   void close() { stream_.close(); }
 
  private:
-  enum class Next { keep_going, close, linger_close };
+  enum class Next { keep_going, close, linger_close, taken_over };
 
   asio::awaitable<bool> wait_for_request();
   asio::awaitable<Next> serve_one_request();
@@ -97,6 +99,11 @@ class Session {
   void shutdown_send();
 
   const ServerConfig& config() const { return environment_.config; }
+  bool wants_websocket(const Request& request) const {
+    if (environment_.push == nullptr || !beast::websocket::is_upgrade(request)) return false;
+    const std::string_view target = request.target();
+    return target.substr(0, target.find('?')) == PushFront::path;
+  }
   ServerCounters& counters() { return environment_.counters; }
 
   beast::tcp_stream stream_;
@@ -115,6 +122,7 @@ asio::awaitable<void> Session::run() {
     if (!co_await wait_for_request()) break;
     next = co_await serve_one_request();
   }
+  if (next == Next::taken_over) co_return;  // the socket belongs to the push hub
   if (next == Next::linger_close) {
     co_await linger_close();
   } else {
@@ -162,6 +170,15 @@ asio::awaitable<Session::Next> Session::serve_one_request() {
 
   Request request = parser.release();
   ServerCounters::bump(counters().requests);
+  if (wants_websocket(request)) {
+    // An idle push connection lives for hours: it keeps none of the HTTP buffers.
+    buffer_ = beast::flat_buffer{};
+    // A named awaitable: GCC 12 destroys a co_await expression's temporaries twice.
+    auto push_session =
+        environment_.push->take_over_websocket(stream_.release_socket(), std::move(request));
+    co_await std::move(push_session);
+    co_return Next::taken_over;
+  }
   Response response = co_await respond(request);
 
   const bool keep_alive = request.keep_alive() && response.keep_alive() &&

@@ -21,6 +21,7 @@
 namespace primesync::http {
 
 class Handler;
+class PushFront;
 class Session;
 
 // What every session of a server shares.
@@ -29,6 +30,7 @@ struct SessionEnvironment {
   Handler& handler;
   ServerCounters& counters;
   const std::atomic<bool>& stopping;
+  PushFront* push = nullptr;  // takes WebSocket upgrades on its path; null: none
 };
 
 // The live sessions of one io_context, so that a graceful stop can reach them.

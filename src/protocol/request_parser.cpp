@@ -617,6 +617,22 @@ class BodyReader {
     return true;
   }
 
+  bool read_request(od::object& object, const Path& root, MessageAckRequest& request) {
+    std::optional<std::string_view> message_id;
+    std::optional<std::string_view> action;
+    const bool read_ok = for_each_field(object, root, [&](std::string_view key, od::value& value) {
+      if (key == "msgId") return read_string(value, root.field("msgId"), message_id);
+      if (key == "action") return read_string(value, root.field("action"), action);
+      return skip_value(value, root.field(key), 0);
+    });
+    if (!read_ok) return false;
+    note_missing(message_id.has_value(), "msgId");
+    if (message_id && message_id->empty()) return fail(root.field("msgId"), "must not be empty");
+    request.message_id.assign(message_id.value_or(""));
+    request.action.assign(action.value_or(""));
+    return true;
+  }
+
   const ParseLimits& limits_;
   std::string_view body_;
   Failure failure_;
@@ -656,6 +672,10 @@ Outcome<FlushRequest> RequestParser::parse_flush(std::string_view body) {
 }
 Outcome<ChangeLockRequest> RequestParser::parse_change_lock(std::string_view body) {
   return parse<ChangeLockRequest>(body);
+}
+
+Outcome<MessageAckRequest> RequestParser::parse_message_ack(std::string_view body) {
+  return parse<MessageAckRequest>(body);
 }
 
 Outcome<CheckRequest> RequestParser::parse_check(std::string_view body, CopyBody) {

@@ -59,6 +59,7 @@ class RequestParser {
   [[nodiscard]] Outcome<DownloadRequest> parse_download(std::string_view body);
   [[nodiscard]] Outcome<FlushRequest> parse_flush(std::string_view body);
   [[nodiscard]] Outcome<ChangeLockRequest> parse_change_lock(std::string_view body);
+  [[nodiscard]] Outcome<MessageAckRequest> parse_message_ack(std::string_view body);
 
   // Same, for a body without readable padding: it is copied into this parser first.
   [[nodiscard]] Outcome<CheckRequest> parse_check(std::string_view body, CopyBody);

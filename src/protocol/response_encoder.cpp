@@ -103,11 +103,7 @@ void encode_success(const LockResponse& response, std::string& out) {
     writer.begin_object();
     writer.key("lock");
     if (response.lock) {
-      writer.begin_object();
-      write_item_fields(writer, response.lock->item);
-      writer.key("pwdHash").string(response.lock->pwd_hash);
-      writer.key("userId").string(response.user_id);
-      writer.end_object();
+      write_lock(writer, *response.lock, response.user_id);
     } else {
       writer.null();
     }
@@ -155,15 +151,24 @@ void encode_success(const DevicesResponse& response, std::string& out) {
   for (const Device& device : response.devices) hint += device.instance_id.size() + 64;
   encode_envelope(out, hint, [&](JsonWriter& writer) {
     writer.begin_object().key("devices").begin_array();
-    for (const Device& device : response.devices) {
-      writer.begin_object();
-      writer.key("instanceId").string(device.instance_id);
-      writer.key("createdAt").integer(device.created_at);
-      writer.key("lastSeenAt").integer(device.last_seen_at);
-      writer.end_object();
-    }
+    for (const Device& device : response.devices) write_device(writer, device);
     writer.end_array().end_object();
   });
+}
+
+void encode_success(const DeleteUserResponse& response, std::string& out) {
+  encode_envelope(out, small_object_size + response.user_id.size(), [&](JsonWriter& writer) {
+    writer.begin_object();
+    writer.key("userId").string(response.user_id);
+    writer.key("existed").boolean(response.existed);
+    writer.key("items").integer(response.items);
+    writer.key("devices").integer(response.devices);
+    writer.end_object();
+  });
+}
+
+void encode_success_json(std::string_view data_json, std::string& out) {
+  encode_envelope(out, data_json.size(), [&](JsonWriter& writer) { writer.raw_value(data_json); });
 }
 
 void encode_failure(Error error, std::string_view message, std::string& out) {

@@ -22,6 +22,7 @@ void encode_success(const UserInfoResponse& response, std::string& out);
 void encode_success(const LoginResponse& response, std::string& out);
 void encode_success(const EmptyResponse& response, std::string& out);
 void encode_success(const DevicesResponse& response, std::string& out);
+void encode_success(const DeleteUserResponse& response, std::string& out);
 
 // `message` is the specific message, e.g. "localData[3].key: expected string"; when
 // empty, the default message of error_info(error) is used.
@@ -47,6 +48,31 @@ void write_item(BasicJsonWriter<Sink>& writer, const Item& item) {
   write_item_fields(writer, item);
   writer.end_object();
 }
+
+// The lock as get-lock returns it: the item's fields, the pwdHash it was written
+// under and the user's id (PROTOCOL.md §4.5).
+template <typename Sink>
+void write_lock(BasicJsonWriter<Sink>& writer, const Lock& lock, std::string_view user_id) {
+  writer.begin_object();
+  write_item_fields(writer, lock.item);
+  writer.key("pwdHash").string(lock.pwd_hash);
+  writer.key("userId").string(user_id);
+  writer.end_object();
+}
+
+// One device as the device list returns it (PROTOCOL.md §4.7).
+template <typename Sink>
+void write_device(BasicJsonWriter<Sink>& writer, const Device& device) {
+  writer.begin_object();
+  writer.key("instanceId").string(device.instance_id);
+  writer.key("createdAt").integer(device.created_at);
+  writer.key("lastSeenAt").integer(device.last_seen_at);
+  writer.end_object();
+}
+
+// The success envelope around `data_json`, a JSON value already encoded (the
+// admin endpoint's documents).
+void encode_success_json(std::string_view data_json, std::string& out);
 
 // A cheap upper-bound-ish estimate of an item's encoded size, for reserve() (exact
 // unless the strings need escapes).

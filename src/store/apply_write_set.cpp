@@ -6,6 +6,12 @@ namespace primesync {
 
 void apply_write_set(UserState& state, const WriteSet& writes) {
   if (writes.empty()) return;
+  if (writes.delete_user) {
+    // What a store that keeps nothing of a deleted user loads next.
+    state = UserState{};
+    state.user.user_id = writes.user_id;
+    return;
+  }
   // Any write stores the user (a store writes the record with every write set).
   if (writes.user) state.user = *writes.user;
   state.user.user_id = writes.user_id;

@@ -126,7 +126,15 @@ void WriteQueue::process(std::vector<Job>& jobs) {
     return;
   }
 
-  for (auto& [user_id, planned] : latest) cache_.put(user_id, planned.state);
+  for (auto& [user_id, planned] : latest) {
+    // Only a deletion leaves a user not stored (every other write stores the
+    // record): a deleted user is dropped, not cached as empty.
+    if (planned.state->exists) {
+      cache_.put(user_id, planned.state);
+    } else {
+      cache_.erase(user_id);
+    }
+  }
   if (queued_notifications && on_outbox_) on_outbox_();
   finish(jobs, outcomes, answered);
 }

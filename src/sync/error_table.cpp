@@ -11,6 +11,7 @@ const ErrorInfo& error_info(Error error) noexcept {
       {90006, 200, "pwdHash does not match"},
       {90009, 200, "nonce is newer than the server's"},
       {40000, 400, "bad request"},
+      {40100, 401, "admin token missing or wrong"},
       {40400, 404, "not found"},
       {40500, 405, "method not allowed"},
       {41300, 413, "request too large"},

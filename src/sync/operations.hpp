@@ -47,6 +47,11 @@ void record_caller(const UserState& state, const OperationContext& context, Writ
                                                         const std::string& instance_id,
                                                         WriteSet& writes);
 
+// The operator's delete: everything stored for the user goes in one commit
+// (WriteSet::delete_user). A user not stored writes nothing (deleting twice is a
+// no-op). Records nothing about a caller: there is none.
+[[nodiscard]] DeleteUserResponse plan_delete_user(const UserState& state, WriteSet& writes);
+
 [[nodiscard]] Outcome<CheckResponse> answer_check(const UserStatePtr& state,
                                                   const CheckRequest& request, Millis now);
 [[nodiscard]] Outcome<DownloadResponse> answer_download(const UserStatePtr& state,

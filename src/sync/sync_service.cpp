@@ -219,6 +219,30 @@ void SyncService::remove_device(const Caller& caller, std::string instance_id,
   impl_->write<EmptyResponse>(caller, false, std::move(plan), std::move(done));
 }
 
+void SyncService::export_user(std::string user_id, Completion<UserStatePtr> done) {
+  auto read_only = [](const UserState&, WriteSet&) { return std::optional<Failure>{}; };
+  auto finish = [user_id, done](Outcome<UserStatePtr> committed) {
+    if (committed && !committed.value()->exists) {
+      return done(fail(Error::not_found, "user '" + user_id + "' is not stored"));
+    }
+    done(std::move(committed));
+  };
+  if (!impl_->queue.submit(user_id, read_only, std::move(finish))) done(impl_->overloaded());
+}
+
+void SyncService::delete_user(std::string user_id, Completion<DeleteUserResponse> done) {
+  auto answer = std::make_shared<DeleteUserResponse>();
+  auto plan = [answer](const UserState& state, WriteSet& writes) {
+    *answer = sync::plan_delete_user(state, writes);
+    return std::optional<Failure>{};
+  };
+  auto finish = [answer, done](Outcome<UserStatePtr> committed) {
+    if (!committed) return done(std::move(committed).failure());
+    done(std::move(*answer));
+  };
+  if (!impl_->queue.submit(user_id, plan, std::move(finish))) done(impl_->overloaded());
+}
+
 ServiceStats SyncService::stats() const {
   const auto cache = impl_->cache.stats();
   const auto queue = impl_->queue.stats();

@@ -89,6 +89,8 @@ void plan_on_stored(Store& store, std::span<WriteSet> batch) {
     if (inserted) {
       const UserState stored = store.load_user(writes.user_id);
       known->second = stored.exists ? stored.user : record_of(writes.user_id);
+      // A deleted user may keep its revision (see WriteSet::delete_user).
+      known->second.revision = stored.user.revision;
     }
     plan_on(writes, known->second.revision, known->second);
     known->second = *writes.user;
@@ -900,6 +902,111 @@ TEST_P(StoreContract, ConcurrentCommitsOfDifferentUsersAllLand) {
   EXPECT_EQ(distinct.size(), static_cast<std::size_t>(kThreads * kCommitsPerThread));
   EXPECT_EQ(distinct.count(0), 0U);
   EXPECT_EQ(store().read_outbox(10'000).size(), distinct.size());
+}
+
+// ---- the operator's tools: listing and deleting users (WriteSet::delete_user)
+
+// Every id list_users gives, a page of `page` ids at a time.
+Keys list_all_users(Store& store, std::size_t page) {
+  Keys users;
+  for (;;) {
+    const Keys got = store.list_users(users.empty() ? "" : users.back(), page);
+    users.insert(users.end(), got.begin(), got.end());
+    if (got.size() < page) return users;
+  }
+}
+
+WriteSet deletion_of(const std::string& user_id, std::uint64_t revision) {
+  WriteSet writes = writes_for(user_id);
+  writes.delete_user = true;
+  plan_on(writes, revision, record_of(user_id));
+  return writes;
+}
+
+TEST_P(StoreContract, ListUsersPagesThroughEveryStoredUserOnce) {
+  EXPECT_TRUE(store().list_users("", 10).empty());
+  const Keys users = {"a", "ab", "b", "carol", "a:b", "\xd0\xba"};
+  for (const std::string& user_id : users) seed_user(store(), user_id);
+  // A refused write set of a new user stores nothing, so it is not listed.
+  std::vector<WriteSet> refused;
+  refused.push_back(writes_for("never"));
+  plan_on(refused[0], 5, record_of("never"));
+  EXPECT_EQ(commit(store(), refused), Statuses{conflict});
+
+  for (const std::size_t page : {std::size_t{1}, std::size_t{2}, std::size_t{100}}) {
+    SCOPED_TRACE("page of " + std::to_string(page));
+    Keys listed = list_all_users(store(), page);
+    std::sort(listed.begin(), listed.end());
+    Keys expected = users;
+    std::sort(expected.begin(), expected.end());
+    EXPECT_EQ(listed, expected);
+  }
+  EXPECT_TRUE(store().list_users("", 0).empty()) << "limit 0";
+  const Keys all = list_all_users(store(), 100);
+  EXPECT_TRUE(store().list_users(all.back(), 10).empty()) << "nothing after the last";
+  EXPECT_EQ(store().list_users("", 100), all) << "the same order every time";
+}
+
+TEST_P(StoreContract, DeleteUserRemovesEverythingOfTheUserOnlyAndSurvivesReopen) {
+  seed_user(store(), "gone");
+  seed_user(store(), "kept");
+  const std::uint64_t revision = store().load_revision("gone");
+  std::vector<WriteSet> batch;
+  batch.push_back(deletion_of("gone", revision));
+  EXPECT_EQ(commit(store(), batch), Statuses{committed});
+
+  const auto expect_deleted = [&] {
+    const UserState state = store().load_user("gone");
+    EXPECT_FALSE(state.exists);
+    EXPECT_TRUE(state.items.empty());
+    EXPECT_FALSE(state.lock.has_value());
+    EXPECT_TRUE(state.devices.empty());
+    EXPECT_EQ(state.user.revision, store().load_revision("gone"));
+    EXPECT_TRUE(state.user.revision == 0 || state.user.revision == revision + 1)
+        << state.user.revision;
+    EXPECT_EQ(list_all_users(store(), 10), Keys{"kept"});
+    const UserState kept = store().load_user("kept");
+    EXPECT_TRUE(kept.exists);
+    EXPECT_EQ(item_keys(kept), Keys{"a"});
+    EXPECT_TRUE(kept.lock.has_value());
+    EXPECT_EQ(kept.devices.size(), 1U);
+  };
+  expect_deleted();
+  if (reopen()) expect_deleted();
+  // History is seen only by pruning it: the deleted user's record went with it.
+  EXPECT_EQ(store().prune_history(kForever), 1U) << "only the kept user's history record";
+}
+
+TEST_P(StoreContract, DeleteUserWithAStaleRevisionIsAConflictAndDeletesNothing) {
+  seed_user(store(), "u");
+  const std::uint64_t revision = store().load_revision("u");
+  std::vector<WriteSet> batch;
+  batch.push_back(deletion_of("u", revision - 1));
+  EXPECT_EQ(commit(store(), batch), Statuses{conflict});
+  const UserState state = store().load_user("u");
+  EXPECT_TRUE(state.exists);
+  EXPECT_EQ(item_keys(state), Keys{"a"});
+  EXPECT_EQ(state.user.revision, revision);
+}
+
+TEST_P(StoreContract, ADeletedUserIsStoredAgainFromScratch) {
+  seed_user(store(), "u");
+  std::vector<WriteSet> batch;
+  batch.push_back(deletion_of("u", store().load_revision("u")));
+  EXPECT_EQ(commit(store(), batch), Statuses{committed});
+
+  WriteSet again = writes_for("u");
+  again.user = record_of("u", 7);
+  again.put_items = {share(make_item("fresh", 1))};
+  commit_planned(store(), std::move(again));
+  const UserState state = store().load_user("u");
+  EXPECT_TRUE(state.exists);
+  EXPECT_EQ(state.user.nonce, 7);
+  EXPECT_EQ(item_keys(state), Keys{"fresh"}) << "nothing of before the deletion";
+  EXPECT_FALSE(state.lock.has_value());
+  EXPECT_TRUE(state.devices.empty());
+  EXPECT_EQ(state.user.revision, store().load_revision("u"));
+  EXPECT_EQ(list_all_users(store(), 10), Keys{"u"});
 }
 
 }  // namespace

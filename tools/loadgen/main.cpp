@@ -57,6 +57,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include "histogram.hpp"
+#include "push_listeners.hpp"
 #include "workload.hpp"
 
 namespace primesync::loadgen {
@@ -112,6 +113,8 @@ struct Options {
   std::string label;
   std::string emit_check;                    // write one user's in-sync check body + token and exit
   std::uint64_t prepare_limit = 20'000'000;  // derive keys up front up to this many items
+  int push_connections = 0;                  // devices holding a push connection open
+  int push_threads = 1;
   WorkloadParams wp;
 };
 
@@ -141,6 +144,11 @@ population (WORKLOAD.md figures):
   --data-hex MIN,MAX      hex chars of data [480,1700] (CustomNetwork up to 4000)
   --small-items           data of 64 hex chars (fast seeding for scale tests)
   --upload-items MIN,MAX  items per upload [1,5]
+push (the server's socket.io hub):
+  --push-connections N    devices holding a WebSocket to /socket.io/ open during the load, each
+                          logged in with its own instance id for user (i mod --users); pushes
+                          are acknowledged and timed (dataTimestamp → arrival)            [0]
+  --push-threads N        client threads of those connections                            [1]
 output:
   --json FILE  --label TEXT  --no-progress  --no-verify  --no-metrics
   --server-pid PID[,PID]  report the server's CPU time during the run (summed over the pids)
@@ -253,6 +261,10 @@ Options parse_options(int argc, char** argv) {
       o.emit_check = need(i);
     else if (a == "--prepare-limit")
       o.prepare_limit = std::stoull(need(i));
+    else if (a == "--push-connections")
+      o.push_connections = std::stoi(need(i));
+    else if (a == "--push-threads")
+      o.push_threads = std::stoi(need(i));
     else if (a == "--no-progress")
       o.progress = false;
     else if (a == "--no-verify")
@@ -309,6 +321,19 @@ double cpu_seconds_self() {
   return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
          double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
 }
+
+// Resident memory of a process, from /proc (0 when unreadable).
+double rss_mb_of(int pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;  // kB
+  }
+  return 0;
+}
+
+// The push listeners' device numbers start here, past any device the mix sends from.
+constexpr int kFirstListenerDevice = 64;
 
 double cpu_seconds_of(int pid);
 double cpu_seconds_of(const std::vector<int>& pids) {
@@ -933,6 +958,31 @@ int run(int argc, char** argv) {
   std::map<std::string, double> m0;
   if (opt.scrape_metrics) m0 = scrape_metrics(opt);
 
+  // Devices holding push connections open through the load.
+  std::unique_ptr<PushListeners> listeners;
+  double rss_before_push_mb = 0, rss_with_push_mb = 0;
+  if (opt.push_connections > 0) {
+    if (!opt.server_pids.empty()) rss_before_push_mb = rss_mb_of(opt.server_pids.front());
+    PushListenerOptions push;
+    push.host = opt.host;
+    push.port = opt.ports.empty() ? opt.port : opt.ports.front();
+    push.connections = opt.push_connections;
+    push.threads = opt.push_threads;
+    push.user_of = [&](int i) { return opt.user_offset + std::uint32_t(i) % opt.users; };
+    // Past the devices the mix sends from, so every push is for someone else.
+    push.instance_of = [&](int i) {
+      return wl.device_id(opt.user_offset + std::uint32_t(i) % opt.users,
+                          kFirstListenerDevice + i / int(opt.users));
+    };
+    push.token_of = [&](std::uint32_t user) { return wl.token(user, wall_ms() / 1000); };
+    listeners = std::make_unique<PushListeners>(std::move(push));
+    const auto connect_start = Clock::now();
+    listeners->connect();
+    if (!opt.server_pids.empty()) rss_with_push_mb = rss_mb_of(opt.server_pids.front());
+    std::fprintf(stderr, "loadgen: %d push connections opened in %.1f s\n", opt.push_connections,
+                 std::chrono::duration<double>(Clock::now() - connect_start).count());
+  }
+
   const auto start = Clock::now();
   const double cpu0 = cpu_seconds_self();
   const double srv0 = cpu_seconds_of(opt.server_pids);
@@ -990,6 +1040,8 @@ int run(int argc, char** argv) {
   progress.join();
   std::map<std::string, double> m1;
   if (opt.scrape_metrics) m1 = scrape_metrics(opt);
+  std::optional<PushListenerReport> push_report;
+  if (listeners) push_report = listeners->stop();
 
   // Verification.
   const auto v0 = Clock::now();
@@ -1070,6 +1122,22 @@ int run(int argc, char** argv) {
         lost ? "LOSS" : (all.verify_failures ? "INCOMPLETE" : "OK"));
     for (const auto& e : all.loss_examples) std::printf("    lost: %s\n", e.c_str());
   }
+  if (push_report) {
+    const auto& p = *push_report;
+    std::printf(
+        "  push: %llu connections held (%llu failed to connect, %llu closed by the server), server "
+        "RSS %.1f MB → %.1f MB with them; events: %llu CONFIG_CHANGE, %llu CONFIG_FLUSH, %llu "
+        "LOCK_CHANGE, %llu pings; CONFIG_CHANGE upload-sent → arrival p50 %.1f ms, p90 %.1f ms, "
+        "p99 %.1f ms, max %.1f ms\n",
+        static_cast<unsigned long long>(p.connected),
+        static_cast<unsigned long long>(p.connect_failures),
+        static_cast<unsigned long long>(p.disconnects), rss_before_push_mb, rss_with_push_mb,
+        static_cast<unsigned long long>(p.config_changes),
+        static_cast<unsigned long long>(p.flushes), static_cast<unsigned long long>(p.lock_changes),
+        static_cast<unsigned long long>(p.pings), p.latency_us.quantile(0.5) / 1e3,
+        p.latency_us.quantile(0.9) / 1e3, p.latency_us.quantile(0.99) / 1e3,
+        p.latency_us.max() / 1e3);
+  }
   std::fflush(stdout);
 
   if (!opt.json_path.empty()) {
@@ -1115,7 +1183,19 @@ int run(int argc, char** argv) {
       << ",\"users\":" << all.verified_users << ",\"items\":" << all.verified_items
       << ",\"missing\":" << all.lost_items << ",\"stale\":" << all.stale_items
       << ",\"download_failures\":" << all.verify_failures
-      << ",\"ok\":" << (!lost && all.verify_failures == 0 ? "true" : "false") << "}}\n";
+      << ",\"ok\":" << (!lost && all.verify_failures == 0 ? "true" : "false") << "}";
+    if (push_report) {
+      const auto& p = *push_report;
+      j << ",\"push\":{\"connections\":" << p.connected
+        << ",\"connect_failures\":" << p.connect_failures << ",\"disconnects\":" << p.disconnects
+        << ",\"config_changes\":" << p.config_changes
+        << ",\"server_rss_mb_before\":" << rss_before_push_mb
+        << ",\"server_rss_mb_with\":" << rss_with_push_mb
+        << ",\"p50_ms\":" << p.latency_us.quantile(0.5) / 1e3
+        << ",\"p99_ms\":" << p.latency_us.quantile(0.99) / 1e3
+        << ",\"max_ms\":" << p.latency_us.max() / 1e3 << "}";
+    }
+    j << "}\n";
   }
   return lost ? 2 : 0;
 }

@@ -16,6 +16,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "notify/kafka/kafka_log.hpp"
 #include "observe/logger.hpp"
 
 namespace primesync {
@@ -49,10 +50,6 @@ constexpr milliseconds kPurgeServeTimeout{500};
 constexpr std::size_t kErrorTextBytes = 512;
 // The config section of the settings, for errors no single key explains.
 constexpr std::string_view kConfigSection = "sync.adapters.kafka";
-// Syslog levels of librdkafka's log callback.
-constexpr int kSyslogError = 3;
-constexpr int kSyslogWarning = 4;
-constexpr int kSyslogInfo = 6;
 
 // A producer property, the config key it comes from ("" for a fixed one) and the
 // alias librdkafka may name it by in an error message.
@@ -107,19 +104,6 @@ std::string keys_named_in(std::string_view error, const std::vector<Setting>& se
     keys += key_of(setting);
   }
   return keys.empty() ? std::string(kConfigSection) : keys;
-}
-
-observe::Level log_level(int syslog_level) {
-  if (syslog_level <= kSyslogError) return observe::Level::error;
-  if (syslog_level == kSyslogWarning) return observe::Level::warn;
-  if (syslog_level <= kSyslogInfo) return observe::Level::info;
-  return observe::Level::debug;
-}
-
-// librdkafka's own log lines would not be JSON; send them through ours. Called
-// from librdkafka's threads.
-void on_log(const rd_kafka_t* /*producer*/, int level, const char* facility, const char* text) {
-  observe::log_event(log_level(level), std::string("kafka ") + facility + ": " + text);
 }
 
 int to_timeout_ms(Clock::duration duration) {
@@ -279,7 +263,7 @@ KafkaNotifier::KafkaNotifier(const KafkaConfig& config, std::size_t max_message_
     }
   }
   rd_kafka_conf_set_dr_msg_cb(conf, &Impl::on_delivery);
-  rd_kafka_conf_set_log_cb(conf, &on_log);
+  forward_kafka_log(conf);
   rd_kafka_conf_set_opaque(conf, &kafka);
 
   // Only sets the producer up: the brokers are connected to in the background.

@@ -42,6 +42,25 @@ void append_user_fields(BsonDocument& document, const UserRecord& user) {
       .append(field::kCreatedAt, user.created_at);
 }
 
+BsonDocument encode_deleted_user(std::string_view user_id, std::uint64_t revision) {
+  BsonDocument document;
+  document.append(field::kId, user_id)
+      .append(field::kRevision, static_cast<std::int64_t>(revision));
+  return document;
+}
+
+bool holds_user(const bson_t* document) {
+  return BsonReader(document, "users").has(kSalt);
+}
+
+const char* live_user_field() noexcept {
+  return kSalt;
+}
+
+std::uint64_t decode_revision(const bson_t* document) {
+  return static_cast<std::uint64_t>(BsonReader(document, "users").integer(field::kRevision));
+}
+
 StoredUser decode_user(const bson_t* document) {
   const BsonReader reader(document, "users");
   StoredUser stored;

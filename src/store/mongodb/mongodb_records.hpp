@@ -47,6 +47,16 @@ struct StoredUser {
 void append_user_fields(BsonDocument& document, const UserRecord& user);
 [[nodiscard]] StoredUser decode_user(const bson_t* document);
 
+// A deleted user's document keeps only its _id and revision, so that the revision
+// keeps rising across the deletion (an instance's cached state from before it can
+// never be confirmed again) and a stale commit record is still withdrawn.
+[[nodiscard]] BsonDocument encode_deleted_user(std::string_view user_id, std::uint64_t revision);
+// False for a deleted user's document (one without the record's fields).
+[[nodiscard]] bool holds_user(const bson_t* document);
+// The name of a field only a live user's document has (to list live users).
+[[nodiscard]] const char* live_user_field() noexcept;
+[[nodiscard]] std::uint64_t decode_revision(const bson_t* document);
+
 [[nodiscard]] BsonDocument encode_lock(const Lock& lock);
 // The field of one device inside the user document's `devices` ("d" + the id in
 // hex): instance ids may hold '.' or '$', which field names may not.

@@ -50,6 +50,8 @@ constexpr const char* kInstanceId = "instanceId";
 constexpr const char* kNewItems = "newItems";
 constexpr const char* kCommittedAt = "at";
 constexpr const char* kParts = "parts";
+// On a commit record: the write set deletes the user (WriteSet::delete_user).
+constexpr const char* kDeleteUser = "deleteUser";
 // Outbox sequences: milliseconds since the epoch, shifted, plus a counter.
 constexpr unsigned kSequenceCounterBits = 20;
 
@@ -225,6 +227,11 @@ class BulkWriter {
                                                          error);
     });
   }
+  void replace_one(const bson_t* filter, const bson_t* document) {
+    add([&](mongoc_bulk_operation_t* bulk, bson_error_t* error) {
+      return mongoc_bulk_operation_replace_one_with_opts(bulk, filter, document, nullptr, error);
+    });
+  }
   void update_one(const bson_t* filter, const bson_t* update) {
     add([&](mongoc_bulk_operation_t* bulk, bson_error_t* error) {
       return mongoc_bulk_operation_update_one_with_opts(bulk, filter, update, nullptr, error);
@@ -363,6 +370,7 @@ struct Commit {
   std::string write_id;
   BsonDocument record;
   std::vector<BsonDocument> extra_parts;
+  bool deletes_user = false;
 };
 
 std::string host_name() {
@@ -579,16 +587,21 @@ struct MongoDbStore::Impl {
   }
 
   // The user document and, if a commit on top of it is not applied yet, its record.
+  // A deleted user has no `user` but keeps its revision.
   struct Snapshot {
     std::optional<StoredUser> user;
+    std::uint64_t stored_revision = 0;
     std::optional<BsonDocument> unapplied;
-    [[nodiscard]] std::uint64_t revision() const { return user ? user->record.revision : 0; }
+    [[nodiscard]] std::uint64_t revision() const { return stored_revision; }
   };
 
   [[nodiscard]] Snapshot snapshot(const PooledClient& client, std::string_view user_id) const {
     Snapshot snapshot;
     if (auto document = find_by_id(client, kUsers, user_id, "read the user")) {
-      snapshot.user = mongodb::decode_user(document->get());
+      snapshot.stored_revision = mongodb::decode_revision(document->get());
+      if (mongodb::holds_user(document->get())) {
+        snapshot.user = mongodb::decode_user(document->get());
+      }
     }
     snapshot.unapplied = find_by_id(client, kCommits, record_id(user_id, snapshot.revision() + 1),
                                     "read the user's commits");
@@ -630,6 +643,18 @@ struct MongoDbStore::Impl {
       for (const BsonDocument& part : commit->extra_parts) {
         parts.emplace_back(&commit->user_id, part.get());
       }
+    }
+    for (const char* rows : {kItems, kHistory}) {
+      // A deleted user's items and history; the user document follows below.
+      const Collection target = collection(client, rows);
+      BulkWriter writer(target.get(), bulk("delete the user's rows"), before_command);
+      for (const Commit* commit : commits) {
+        if (!commit->deletes_user) continue;
+        BsonDocument filter;
+        filter.append(field::kUserId, commit->user_id);
+        writer.remove_many(filter.get());
+      }
+      writer.flush();
     }
     {
       // Deletes before puts, as apply_write_set does; ordered, so in that order.
@@ -712,6 +737,12 @@ struct MongoDbStore::Impl {
         filter.append(field::kRevision, static_cast<std::int64_t>(commit->expected_revision));
       }
       finished.add(record_id(commit->user_id, commit->expected_revision + 1));
+      if (commit->deletes_user) {
+        const BsonDocument kept =
+            mongodb::encode_deleted_user(commit->user_id, commit->expected_revision + 1);
+        update_users.replace_one(filter.get(), kept.get());
+        continue;
+      }
       const BsonDocument update = user_update(reader);
       if (commit->expected_revision == 0) {
         update_users.upsert_one(filter.get(), update.get());
@@ -806,7 +837,8 @@ struct MongoDbStore::Impl {
                   seen.revision(),
                   record.text(field::kWriteId),
                   BsonDocument::adopt(bson_copy(seen.unapplied->get())),
-                  {}};
+                  {},
+                  record.has(kDeleteUser)};
     if (record.integer(kParts) > 1) {
       BsonDocument filter;
       filter.append(field::kWriteId, commit.write_id);
@@ -890,7 +922,18 @@ struct MongoDbStore::Impl {
   }
 
   Commit build_commit(const WriteSet& writes, std::uint64_t first_sequence, Millis now) {
-    Commit commit{writes.user_id, writes.expected_revision, new_write_id(), {}, {}};
+    Commit commit{writes.user_id,    writes.expected_revision, new_write_id(), {}, {},
+                  writes.delete_user};
+    if (writes.delete_user) {
+      // Nothing but the flag: apply() deletes the user's rows and keeps its revision.
+      commit.record.append(field::kId, record_id(writes.user_id, writes.expected_revision + 1))
+          .append(field::kUserId, writes.user_id)
+          .append(field::kWriteId, commit.write_id)
+          .append(kCommittedAt, now)
+          .append(kParts, std::int64_t{1})
+          .append_bool(kDeleteUser, true);
+      return commit;
+    }
     PartsBuilder builder;
     for (const std::string& key : writes.delete_items) builder.delete_key(key);
     // A put replaces a stored item when the write set archives that key's previous
@@ -1018,7 +1061,7 @@ struct MongoDbStore::Impl {
     for (const std::size_t index : wave) {
       const WriteSet& writes = batch[index];
       const std::uint64_t first =
-          writes.outbox.empty() ? 0 : reserve_sequences(writes.outbox.size());
+          writes.outbox.empty() || writes.delete_user ? 0 : reserve_sequences(writes.outbox.size());
       first_sequences.push_back(first);
       commits.push_back(build_commit(writes, first, now));
     }
@@ -1063,7 +1106,7 @@ struct MongoDbStore::Impl {
       throw;
     }
     for (std::size_t i = 0; i < wave.size(); ++i) {
-      if (statuses[wave[i]] != CommitStatus::committed) continue;
+      if (statuses[wave[i]] != CommitStatus::committed || batch[wave[i]].delete_user) continue;
       std::uint64_t next = first_sequences[i];
       for (OutboxEntry& entry : batch[wave[i]].outbox) entry.sequence = next++;
     }
@@ -1141,6 +1184,7 @@ UserState MongoDbStore::load_user(std::string_view user_id) {
       }
       UserState state;
       state.user.user_id = user_id;
+      state.user.revision = before.revision();  // a deleted user's revision stays
       if (!before.user) return state;
       state.items = store.load_items(client, user_id);
       // The items must belong to the revision read first: a commit in between
@@ -1210,6 +1254,32 @@ std::vector<CommitStatus> MongoDbStore::commit(std::span<WriteSet> batch) {
     if (committed != 0) store.counters.commits.fetch_add(1, std::memory_order_relaxed);
     store.counters.write_sets.fetch_add(committed, std::memory_order_relaxed);
     return statuses;
+  });
+}
+
+std::vector<std::string> MongoDbStore::list_users(std::string_view after, std::size_t limit) {
+  Impl& store = *impl_;
+  std::vector<std::string> users;
+  if (limit == 0) return users;
+  return store.guarded([&] {
+    const PooledClient client(store.pool);
+    BsonDocument greater;
+    greater.append("$gt", after);
+    BsonDocument filter;
+    filter.append_document(field::kId, greater)
+        .append_document(mongodb::live_user_field(), exists(true));  // not a deleted user's
+    BsonDocument sort;
+    sort.append(field::kId, std::int64_t{1});
+    BsonDocument projection;
+    projection.append(field::kId, std::int64_t{1});
+    BsonDocument options;
+    options.append_document("sort", sort)
+        .append_document("projection", projection)
+        .append("limit", static_cast<std::int64_t>(limit));
+    store.find(client, kUsers, filter, options, "list users", [&](const bson_t* document) {
+      users.push_back(BsonReader(document, "users").text(field::kId));
+    });
+    return users;
   });
 }
 

@@ -3,7 +3,8 @@
 //
 // Collections (in sync.adapters.mongodb.database):
 //   users        one document per user: the record, its revision, the lock and the
-//                devices (few, bounded by limits.maxDevices)
+//                devices (few, bounded by limits.maxDevices); a deleted user's
+//                keeps only its revision
 //   sync_items   one document per item, unique on (userId, key)
 //   sync_history archived versions, indexed by (userId, nonce) and archivedAt
 //   sync_outbox  notifications, _id = "<origin>:<sequence>"; each instance
@@ -67,6 +68,8 @@ class MongoDbStore final : public Store {
   [[nodiscard]] UserState load_user(std::string_view user_id) override;
   [[nodiscard]] std::uint64_t load_revision(std::string_view user_id) override;
   [[nodiscard]] std::vector<CommitStatus> commit(std::span<WriteSet> batch) override;
+  [[nodiscard]] std::vector<std::string> list_users(std::string_view after,
+                                                    std::size_t limit) override;
   [[nodiscard]] std::vector<OutboxEntry> read_outbox(std::size_t max_entries) override;
   void remove_outbox(std::span<const std::uint64_t> sequences) override;
   std::size_t prune_history(Millis older_than) override;

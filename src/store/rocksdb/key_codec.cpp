@@ -30,6 +30,23 @@ std::string user_prefix(std::string_view user_id) {
   return start_key(user_id, 0);
 }
 
+std::string user_range_end(std::string_view user_id) {
+  std::string end = start_key(user_id, 0);
+  // Strip trailing 0xff bytes, then raise the last one: the prefix's successor. The
+  // length bytes in front are never all 0xff, so something is always left.
+  while (!end.empty() && static_cast<std::uint8_t>(end.back()) == 0xFFU) end.pop_back();
+  end.back() = static_cast<char>(static_cast<std::uint8_t>(end.back()) + 1U);
+  return end;
+}
+
+std::string user_of_key(std::string_view key) {
+  ByteReader reader(key, "user key");
+  const std::uint32_t size = reader.fixed32_be();
+  std::string user_id(reader.raw(size));
+  reader.expect_end();
+  return user_id;
+}
+
 std::string user_row_key(std::string_view user_id, std::string_view row) {
   std::string key = start_key(user_id, row.size());
   key.append(row);

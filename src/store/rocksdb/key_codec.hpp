@@ -24,6 +24,13 @@ namespace primesync::rocksdb_codec {
 // user's rows in the others.
 [[nodiscard]] std::string user_prefix(std::string_view user_id);
 
+// The first key after every key that starts with the user's prefix: the end of the
+// user's range in each family (for a range deletion).
+[[nodiscard]] std::string user_range_end(std::string_view user_id);
+
+// The user id of a users/locks key; throws StoreUnavailable when it is not one.
+[[nodiscard]] std::string user_of_key(std::string_view key);
+
 // A row under a user: an item key (items) or an instance id (devices).
 [[nodiscard]] std::string user_row_key(std::string_view user_id, std::string_view row);
 

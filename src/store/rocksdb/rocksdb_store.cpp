@@ -8,8 +8,12 @@
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/snapshot.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/utilities/table_properties_collectors.h>
 #include <rocksdb/write_batch.h>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -26,6 +30,7 @@
 #include "primesync/error.hpp"
 #include "store/rocksdb/byte_codec.hpp"
 #include "store/rocksdb/key_codec.hpp"
+#include "store/rocksdb/outbox_sequences.hpp"
 #include "store/rocksdb/record_codec.hpp"
 #include "store/rocksdb/stderr_logger.hpp"
 
@@ -49,6 +54,22 @@ constexpr std::string_view kOutboxHighWaterKey = "outbox_high_water";
 constexpr double kBloomBitsPerKey = 10;
 // Deletes per WriteBatch while pruning, so a large prune does not build one huge batch.
 constexpr std::size_t kPruneBatchRows = 1024;
+
+// RocksDB's lock file in the data directory: an fcntl lock held while it is open.
+constexpr const char* kLockFile = "LOCK";
+
+// Whether another process holds a write lock on `lock_file` (F_GETLK reports the
+// conflicting lock without taking one).
+bool held_by_another_process(const std::filesystem::path& lock_file) {
+  const int fd = ::open(lock_file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct flock probe {};
+  probe.l_type = F_WRLCK;
+  probe.l_whence = SEEK_SET;
+  const bool held = ::fcntl(fd, F_GETLK, &probe) == 0 && probe.l_type != F_UNLCK;
+  ::close(fd);
+  return held;
+}
 
 std::string_view view(const rocksdb::Slice& slice) noexcept {
   return slice.ToStringView();
@@ -173,9 +194,9 @@ struct RocksDbStore::Impl {
   RocksDbConfig config;
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;  // indexed by Family; freed before db
-  // The next outbox sequence to hand out. Reserved with fetch_add before writing,
-  // so a failed write leaves a gap but never a sequence used twice.
-  std::atomic<std::uint64_t> next_sequence{1};
+  OutboxSequences sequences;
+  // Where read_outbox() starts: every entry below it was gone when it last looked.
+  std::atomic<std::uint64_t> outbox_read_from{0};
   Counters counters;
 
   Impl() = default;
@@ -239,6 +260,10 @@ struct RocksDbStore::Impl {
     };
     const std::string& user_id = writes.user_id;
     const std::string prefix = codec::user_prefix(user_id);
+    if (writes.delete_user) {
+      add_user_deletion(batch, user_id);
+      return;
+    }
 
     put(Family::kUsers, prefix, codec::encode_user(user));
     for (const std::string& key : writes.delete_items) {
@@ -264,6 +289,20 @@ struct RocksDbStore::Impl {
     }
     for (const OutboxEntry& entry : writes.outbox) {
       put(Family::kOutbox, codec::outbox_key(sequence++), codec::encode_outbox(entry));
+    }
+  }
+
+  // Everything of the user: its single rows, and the ranges of its rows in the
+  // other families (range deletions: one entry each, however many rows). The
+  // outbox is keyed by sequence, not by user: its entries stay and are delivered.
+  void add_user_deletion(rocksdb::WriteBatch& batch, std::string_view user_id) const {
+    const std::string prefix = codec::user_prefix(user_id);
+    const std::string end = codec::user_range_end(user_id);
+    for (const Family single : {Family::kUsers, Family::kLocks}) {
+      check(batch.Delete(family(single), prefix), "build a write batch");
+    }
+    for (const Family rows : {Family::kItems, Family::kDevices, Family::kHistory}) {
+      check(batch.DeleteRange(family(rows), prefix, end), "build a write batch");
     }
   }
 
@@ -319,9 +358,13 @@ std::unique_ptr<RocksDbStore> RocksDbStore::open(const RocksDbConfig& config) {
   const rocksdb::Status status =
       rocksdb::DB::Open(database_options(config), config.path, descriptors, &impl->handles, &db);
   impl->db.reset(db);
+  if (!status.ok() && held_by_another_process(std::filesystem::path(config.path) / kLockFile)) {
+    throw DataDirInUse("rocksdb store at '" + config.path +
+                       "': the data directory is in use by another process");
+  }
   impl->check(status, "open the database");
 
-  impl->next_sequence.store(impl->recover_next_sequence());
+  impl->sequences.start_at(impl->recover_next_sequence());
   return std::unique_ptr<RocksDbStore>(new RocksDbStore(std::move(impl)));
 }
 
@@ -391,19 +434,32 @@ std::vector<CommitStatus> RocksDbStore::commit(std::span<WriteSet> batch) {
       store.counters.conflicts.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
+    if (writes.delete_user) {
+      user.record.reset();  // the user's next write set creates it again, from revision 0
+      continue;
+    }
+    outbox_entries += writes.outbox.size();
     if (writes.user) user.record = *writes.user;
     if (!user.record) user.record.emplace();
     user.record->user_id = writes.user_id;
     user.record->revision = writes.expected_revision + 1;
     records[i] = *user.record;
-    outbox_entries += writes.outbox.size();
   }
   const auto committed = [&](std::size_t i) {
     return statuses[i] == CommitStatus::committed && !batch[i].empty();
   };
 
   const std::uint64_t first_sequence =
-      outbox_entries == 0 ? 0 : store.next_sequence.fetch_add(outbox_entries);
+      outbox_entries == 0 ? 0 : store.sequences.reserve(outbox_entries);
+  // However the write ends (check() throws on failure), the reservation is over.
+  struct ReservationEnd {
+    OutboxSequences& sequences;
+    std::uint64_t first;
+    bool reserved;
+    ~ReservationEnd() {
+      if (reserved) sequences.written(first);
+    }
+  } reservation_end{store.sequences, first_sequence, outbox_entries != 0};
   rocksdb::WriteBatch write_batch;
   std::uint64_t sequence = first_sequence;
   for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -430,6 +486,7 @@ std::vector<CommitStatus> RocksDbStore::commit(std::span<WriteSet> batch) {
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (!committed(i)) continue;
     ++committed_sets;
+    if (batch[i].delete_user) continue;  // its outbox entries were not written
     for (OutboxEntry& entry : batch[i].outbox) entry.sequence = sequence++;
   }
   Impl::Counters& counters = store.counters;
@@ -441,19 +498,43 @@ std::vector<CommitStatus> RocksDbStore::commit(std::span<WriteSet> batch) {
   return statuses;
 }
 
+std::vector<std::string> RocksDbStore::list_users(std::string_view after, std::size_t limit) {
+  Impl& store = *impl_;
+  std::vector<std::string> users;
+  if (limit == 0) return users;
+  // Key order: by the id's length, then its bytes (see key_codec.hpp).
+  const std::string start = after.empty() ? std::string() : rocksdb_codec::user_prefix(after);
+  const std::unique_ptr<rocksdb::Iterator> it(
+      store.db->NewIterator(rocksdb::ReadOptions(), store.family(Family::kUsers)));
+  for (it->Seek(start); it->Valid() && users.size() < limit; it->Next()) {
+    if (!after.empty() && view(it->key()) == start) continue;
+    users.push_back(rocksdb_codec::user_of_key(view(it->key())));
+  }
+  store.check(it->status(), "list users");
+  return users;
+}
+
 std::vector<OutboxEntry> RocksDbStore::read_outbox(std::size_t max_entries) {
   Impl& store = *impl_;
   std::vector<OutboxEntry> entries;
   if (max_entries == 0) return entries;
   entries.reserve(std::min<std::size_t>(max_entries, 1024));
 
+  // Before the iterator exists: whatever it cannot see is at or above this.
+  const std::uint64_t in_flight = store.sequences.lowest_in_flight();
+  const std::uint64_t start = store.outbox_read_from.load();
   const std::unique_ptr<rocksdb::Iterator> it(
       store.db->NewIterator(rocksdb::ReadOptions(), store.family(Family::kOutbox)));
-  for (it->SeekToFirst(); it->Valid() && entries.size() < max_entries; it->Next()) {
+  for (it->Seek(rocksdb_codec::outbox_key(start)); it->Valid() && entries.size() < max_entries;
+       it->Next()) {
     entries.push_back(rocksdb_codec::decode_outbox(rocksdb_codec::outbox_sequence(view(it->key())),
                                                    view(it->value())));
   }
   store.check(it->status(), "read the outbox");
+  // Entries are removed only after being read, and new ones come at or above
+  // `in_flight`: the next read can skip everything below the first one seen.
+  store.outbox_read_from.store(entries.empty() ? in_flight
+                                               : std::min(in_flight, entries.front().sequence));
   return entries;
 }
 
@@ -501,6 +582,17 @@ std::size_t RocksDbStore::prune_history(Millis older_than) {
   store.check(it->status(), "scan history");
   write();
   return pruned;
+}
+
+void RocksDbStore::checkpoint(const std::string& directory) {
+  Impl& store = *impl_;
+  rocksdb::Checkpoint* raw = nullptr;
+  store.check(rocksdb::Checkpoint::Create(store.db.get(), &raw), "prepare a checkpoint");
+  const std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  // The WAL is flushed into table files first (log_size_for_flush 0), so the copy
+  // holds every committed write without replaying a log.
+  store.check(checkpoint->CreateCheckpoint(directory, /*log_size_for_flush=*/0),
+              "write a checkpoint to '" + directory + "'");
 }
 
 bool RocksDbStore::ready() {

@@ -10,14 +10,23 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "primesync/config.hpp"
+#include "primesync/error.hpp"
 #include "primesync/model.hpp"
 #include "primesync/store.hpp"
 
 namespace primesync {
+
+// Thrown by RocksDbStore::open when another process has the data directory open
+// (RocksDB's lock file): a running server, most likely.
+class DataDirInUse : public StoreUnavailable {
+ public:
+  using StoreUnavailable::StoreUnavailable;
+};
 
 class RocksDbStore final : public Store {
  public:
@@ -48,7 +57,8 @@ class RocksDbStore final : public Store {
   };
 
   // Opens (creating if missing) the store in config.path. Throws StoreUnavailable,
-  // naming the path, when the directory or the database cannot be opened.
+  // naming the path, when the directory or the database cannot be opened, and
+  // DataDirInUse when another process holds it.
   [[nodiscard]] static std::unique_ptr<RocksDbStore> open(const RocksDbConfig& config);
 
   ~RocksDbStore() override;
@@ -58,10 +68,18 @@ class RocksDbStore final : public Store {
   [[nodiscard]] UserState load_user(std::string_view user_id) override;
   [[nodiscard]] std::uint64_t load_revision(std::string_view user_id) override;
   [[nodiscard]] std::vector<CommitStatus> commit(std::span<WriteSet> batch) override;
+  [[nodiscard]] std::vector<std::string> list_users(std::string_view after,
+                                                    std::size_t limit) override;
   [[nodiscard]] std::vector<OutboxEntry> read_outbox(std::size_t max_entries) override;
   void remove_outbox(std::span<const std::uint64_t> sequences) override;
   std::size_t prune_history(Millis older_than) override;
   [[nodiscard]] bool ready() override;
+
+  // A consistent copy of the whole store in `directory` (a RocksDB checkpoint:
+  // table files hard-linked where the file system allows, so it is quick and
+  // small); the copy opens as a data directory. `directory` must not exist; its
+  // parent must. Throws StoreUnavailable naming what failed.
+  void checkpoint(const std::string& directory);
 
   [[nodiscard]] Stats stats() const noexcept;
   [[nodiscard]] EngineFigures engine_figures() const;

@@ -29,6 +29,7 @@ const std::vector<std::string> all_keys = {"server.listen",
                                            "auth.requirePrime",
                                            "auth.tokenCacheEntries",
                                            "auth.maxTokenBytes",
+                                           "admin.token",
                                            "limits.maxItemsPerRequest",
                                            "limits.maxItemBytes",
                                            "limits.maxPageSize",
@@ -78,6 +79,17 @@ const std::vector<std::string> all_keys = {"server.listen",
                                            "outbox.retryMaxMs",
                                            "outbox.maxAgeSeconds",
                                            "outbox.historyRetentionSeconds",
+                                           "push.enabled",
+                                           "push.requireToken",
+                                           "push.pingIntervalMs",
+                                           "push.pingTimeoutMs",
+                                           "push.connectTimeoutMs",
+                                           "push.ackTimeoutMs",
+                                           "push.maxRetries",
+                                           "push.maxConnections",
+                                           "push.sendQueueMessages",
+                                           "push.maxPayloadBytes",
+                                           "push.consumerGroup",
                                            "log.level",
                                            "log.accessLog"};
 
@@ -238,6 +250,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadFileCase{"BadEnumValue", "[log]\nlevel = \"loud\"\n", "log.level: must be one of"},
         BadFileCase{"BadStore", "[sync.adapters]\nstore = \"postgres\"\n",
                     "sync.adapters.store: must be one of rocksdb, mongodb"},
+        BadFileCase{"ShortAdminToken", "[admin]\ntoken = \"short\"\n",
+                    "admin.token: must be empty (off) or at least 16 bytes"},
         BadFileCase{"NotToml", "[server\nlisten = \n", "line"}),
     [](const auto& info) { return info.param.name; });
 
@@ -270,6 +284,12 @@ TEST(ConfigLoaderTest, JwtSecretEnvironmentWinsOverFile) {
   EXPECT_EQ(load_config(file.path()).auth.jwt_secret, "from-file");
 }
 
+TEST(ConfigLoaderTest, AdminTokenIsOffByDefaultAndComesFromItsEnvironmentVariable) {
+  EXPECT_EQ(load_config(std::nullopt).admin.token, "") << "off";
+  ScopedEnv token("PRIMESYNC_ADMIN_TOKEN", "admin-token-0123456789");
+  EXPECT_EQ(load_config(std::nullopt).admin.token, "admin-token-0123456789");
+}
+
 TEST(ConfigLoaderTest, BadEnvironmentValueNamesTheKey) {
   ScopedEnv threads("PRIMESYNC_SERVER_THREADS", "many");
   EXPECT_NE(error_of([] { (void)load_config(std::nullopt); }).find("server.threads"),
@@ -285,6 +305,11 @@ TEST(ConfigLoaderTest, OutOfRangeEnvironmentValueNamesTheKey) {
 TEST(ValidateConfigTest, WithoutSecretNamesAuthJwtSecret) {
   const std::string message = error_of([] { validate_config(Config{}); });
   EXPECT_NE(message.find("auth.jwtSecret"), std::string::npos) << message;
+}
+
+TEST(ValidateConfigTest, TheStoreAloneNeedsNoSecret) {
+  const Config without_secret;
+  EXPECT_EQ(error_of([&] { validate_config(without_secret, ConfigUse::store_only); }), "");
 }
 
 TEST(ValidateConfigTest, ChecksCrossKeyRules) {
@@ -309,6 +334,8 @@ TEST(PrintConfigTest, MasksTheSecretAndListsEveryKey) {
   const std::string printed = print_config(config);
   EXPECT_EQ(printed.find("super-secret-value"), std::string::npos);
   EXPECT_NE(printed.find("jwtSecret = \"***\""), std::string::npos) << printed;
+  config.admin.token = "admin-token-0123456789";
+  EXPECT_EQ(print_config(config).find("admin-token-0123456789"), std::string::npos);
   EXPECT_NE(printed.find("[server]"), std::string::npos);
   for (const std::string& key : all_keys) {
     const std::string name = key.substr(key.rfind('.') + 1);

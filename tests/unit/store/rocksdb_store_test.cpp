@@ -4,6 +4,7 @@
 #include <rocksdb/db.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -294,6 +295,55 @@ TEST_F(RocksDbStoreTest, ReadOutboxIsOldestFirstAndRemoveOutboxRemoves) {
   for (const OutboxEntry& entry : store_->read_outbox(100)) remaining.push_back(entry.message);
   EXPECT_EQ(remaining, (std::vector<std::string>{"m1", "m3", "m4"}));
   EXPECT_EQ(store_->stats().outbox_removed, 2U);
+}
+
+// Reading resumes past the removed entries (it does not scan their deletion
+// markers), yet never skips one: an entry kept after a failed delivery is read
+// again, and entries of commits that raced the reads are all read, each once.
+TEST_F(RocksDbStoreTest, DrainingTheOutboxWhileCommitsRaceMissesNoEntry) {
+  constexpr int writers = 4;
+  constexpr int commits_per_writer = 300;
+  std::atomic<int> writers_done{0};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < writers; ++w) {
+    threads.emplace_back([&, w] {
+      for (int i = 0; i < commits_per_writer; ++i) {
+        const std::string user = "u" + std::to_string(w);
+        WriteSet writes = writes_for(user);
+        writes.expected_revision = static_cast<std::uint64_t>(i);
+        writes.outbox = {make_outbox(user, std::to_string(w) + ":" + std::to_string(i))};
+        std::vector<WriteSet> batch;
+        batch.push_back(std::move(writes));
+        ASSERT_EQ(store_->commit(batch).front(), CommitStatus::committed);
+      }
+      writers_done.fetch_add(1);
+    });
+  }
+  std::multiset<std::string> read;
+  bool kept_one = false;
+  for (;;) {
+    const bool finished = writers_done.load() == writers;
+    std::vector<OutboxEntry> entries = store_->read_outbox(64);
+    std::vector<std::uint64_t> delivered;
+    for (const OutboxEntry& entry : entries) {
+      if (!kept_one && entry.message == "0:100") {
+        kept_one = true;  // a failed delivery: stays, and must come back
+        continue;
+      }
+      read.insert(entry.message);
+      delivered.push_back(entry.sequence);
+    }
+    store_->remove_outbox(delivered);
+    if (finished && entries.empty()) break;
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_TRUE(kept_one);
+  ASSERT_EQ(read.size(), static_cast<std::size_t>(writers * commits_per_writer));
+  for (int w = 0; w < writers; ++w) {
+    for (int i = 0; i < commits_per_writer; ++i) {
+      EXPECT_EQ(read.count(std::to_string(w) + ":" + std::to_string(i)), 1U) << w << ":" << i;
+    }
+  }
 }
 
 TEST_F(RocksDbStoreTest, PruneHistoryDeletesOnlyOlderRecords) {

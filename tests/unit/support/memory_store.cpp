@@ -38,6 +38,11 @@ std::vector<CommitStatus> MemoryStore::commit(std::span<WriteSet> batch) {
       continue;
     }
     statuses.push_back(CommitStatus::committed);
+    if (writes.delete_user) {
+      users_.erase(writes.user_id);
+      history_.erase(writes.user_id);
+      continue;
+    }
     apply_write_set(stored, writes);
     auto& archived = history_[writes.user_id];
     archived.insert(archived.end(), writes.history.begin(), writes.history.end());
@@ -59,6 +64,17 @@ void MemoryStore::write_behind(const std::string& user_id, const WriteSet& write
   if (!applied.user) applied.user = stored.user;
   applied.user->user_id = user_id;
   apply_write_set(stored, applied);
+}
+
+std::vector<std::string> MemoryStore::list_users(std::string_view after, std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  if (unavailable_) throw StoreUnavailable("memory store: unavailable (list)");
+  std::vector<std::string> users;
+  // commit() leaves an empty entry behind for a refused write set of a new user.
+  for (auto it = users_.upper_bound(after); it != users_.end() && users.size() < limit; ++it) {
+    if (it->second.exists) users.push_back(it->first);
+  }
+  return users;
 }
 
 std::vector<OutboxEntry> MemoryStore::read_outbox(std::size_t max_entries) {

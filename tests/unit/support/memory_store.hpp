@@ -23,6 +23,8 @@ class MemoryStore : public Store {
   [[nodiscard]] UserState load_user(std::string_view user_id) override;
   [[nodiscard]] std::uint64_t load_revision(std::string_view user_id) override;
   [[nodiscard]] std::vector<CommitStatus> commit(std::span<WriteSet> batch) override;
+  [[nodiscard]] std::vector<std::string> list_users(std::string_view after,
+                                                    std::size_t limit) override;
   [[nodiscard]] std::vector<OutboxEntry> read_outbox(std::size_t max_entries) override;
   void remove_outbox(std::span<const std::uint64_t> sequences) override;
   std::size_t prune_history(Millis older_than) override;

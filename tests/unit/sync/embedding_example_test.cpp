@@ -44,6 +44,11 @@ class MapStore : public Store {
         statuses.push_back(CommitStatus::conflict);
         continue;
       }
+      if (writes.delete_user) {  // the operator's delete: everything of the user goes
+        users_.erase(writes.user_id);
+        statuses.push_back(CommitStatus::committed);
+        continue;
+      }
       apply_write_set(stored, writes);            // items, lock, devices, user record
       for (OutboxEntry& entry : writes.outbox) {  // notifications to send
         entry.sequence = next_sequence_++;
@@ -52,6 +57,16 @@ class MapStore : public Store {
       statuses.push_back(CommitStatus::committed);
     }
     return statuses;
+  }
+
+  std::vector<std::string> list_users(std::string_view after, std::size_t limit) override {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> users;
+    for (auto it = users_.upper_bound(std::string(after));
+         it != users_.end() && users.size() < limit; ++it) {
+      if (it->second.exists) users.push_back(it->first);
+    }
+    return users;
   }
 
   std::vector<OutboxEntry> read_outbox(std::size_t max_entries) override {

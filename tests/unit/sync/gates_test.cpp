@@ -107,6 +107,7 @@ TEST(ErrorTableTest, MapsEveryErrorToItsCodeAndStatus) {
                       {Error::password_mismatch, 90006, 200},
                       {Error::nonce_invalid, 90009, 200},
                       {Error::bad_request, 40000, 400},
+                      {Error::admin_unauthorized, 40100, 401},
                       {Error::not_found, 40400, 404},
                       {Error::method_not_allowed, 40500, 405},
                       {Error::payload_too_large, 41300, 413},

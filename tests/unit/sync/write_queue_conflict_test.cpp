@@ -92,6 +92,9 @@ class ConflictingStore : public Store {
     refused_commits_.fetch_add(1);
     return std::vector<CommitStatus>(batch.size(), CommitStatus::conflict);
   }
+  std::vector<std::string> list_users(std::string_view after, std::size_t limit) override {
+    return inner_.list_users(after, limit);
+  }
   std::vector<OutboxEntry> read_outbox(std::size_t max_entries) override {
     return inner_.read_outbox(max_entries);
   }
