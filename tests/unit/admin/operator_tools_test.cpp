@@ -16,9 +16,15 @@
 #include "store/rocksdb/rocksdb_store.hpp"
 #include "support/builders.hpp"
 #include "support/memory_store.hpp"
+#include "support/temp_dir.hpp"
 
 namespace primesync::admin {
 namespace {
+
+// Named for the suite, so a leftover is easy to place.
+struct TempDir : testing::TempDir {
+  TempDir() : testing::TempDir("admin_test") {}
+};
 
 using testing::make_item;
 using testing::make_lock;
@@ -150,26 +156,6 @@ TEST(DeleteUserTest, RemovesEverythingOnceThenReportsNothingToDelete) {
   ASSERT_TRUE(again);
   EXPECT_FALSE(again->existed);
 }
-
-// A temp dir, removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "admin_test_XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 RocksDbConfig small_rocksdb(const std::filesystem::path& path) {
   RocksDbConfig config;

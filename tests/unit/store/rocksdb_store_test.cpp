@@ -18,30 +18,14 @@
 #include "primesync/error.hpp"
 #include "store/rocksdb/key_codec.hpp"
 #include "support/builders.hpp"
+#include "support/temp_dir.hpp"
 
 namespace primesync {
 namespace {
 
-// A fresh directory under /tmp, removed with everything in it at the end.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "rocksdb_store_XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
+// Named for the suite, so a leftover is easy to place.
+struct TempDir : testing::TempDir {
+  TempDir() : testing::TempDir("rocksdb_store") {}
 };
 
 ItemPtr make_item(std::string key, std::string data = "cipher", Millis timestamp = 1) {
