@@ -16,7 +16,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "notify/kafka/kafka_log.hpp"
+#include "notify/kafka/kafka_properties.hpp"
 #include "observe/logger.hpp"
 
 namespace primesync {
@@ -48,19 +48,9 @@ constexpr std::size_t kMessageOverheadBytes = kMaxKeyBytes + kRecordFramingBytes
 constexpr milliseconds kCloseFlushTimeout{2000};
 constexpr milliseconds kPurgeServeTimeout{500};
 constexpr std::size_t kErrorTextBytes = 512;
-// The config section of the settings, for errors no single key explains.
-constexpr std::string_view kConfigSection = "sync.adapters.kafka";
 
-// A producer property, the config key it comes from ("" for a fixed one) and the
-// alias librdkafka may name it by in an error message.
-struct Setting {
-  const char* property;
-  const char* alias;
-  std::string_view key;
-  std::string value;
-};
-
-std::vector<Setting> producer_settings(const KafkaConfig& config, std::size_t max_message_bytes) {
+std::vector<KafkaProperty> producer_settings(const KafkaConfig& config,
+                                             std::size_t max_message_bytes) {
   return {
       {"bootstrap.servers", "metadata.broker.list", "sync.adapters.kafka.brokers", config.brokers},
       {"client.id", "", "sync.adapters.kafka.clientId", config.client_id},
@@ -85,25 +75,6 @@ std::vector<Setting> producer_settings(const KafkaConfig& config, std::size_t ma
       // put a user on the same partition.
       {"partitioner", "", "", "murmur2_random"},
   };
-}
-
-std::string key_of(const Setting& setting) {
-  return std::string(setting.key.empty() ? kConfigSection : setting.key);
-}
-
-// The config keys whose properties an error of rd_kafka_new() names, such as
-// "`message.timeout.ms` must be greater than `linger.ms`".
-std::string keys_named_in(std::string_view error, const std::vector<Setting>& settings) {
-  std::string keys;
-  for (const Setting& setting : settings) {
-    const bool named =
-        error.find(setting.property) != std::string_view::npos ||
-        (*setting.alias != '\0' && error.find(setting.alias) != std::string_view::npos);
-    if (!named) continue;
-    if (!keys.empty()) keys += ", ";
-    keys += key_of(setting);
-  }
-  return keys.empty() ? std::string(kConfigSection) : keys;
 }
 
 int to_timeout_ms(Clock::duration duration) {
@@ -252,21 +223,13 @@ KafkaNotifier::KafkaNotifier(const KafkaConfig& config, std::size_t max_message_
     throw std::invalid_argument("sync.adapters.kafka.deliveryTimeoutMs: must be positive");
   }
 
-  const std::vector<Setting> settings = producer_settings(config, max_message_bytes);
-  std::array<char, kErrorTextBytes> error{};
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  for (const Setting& setting : settings) {
-    if (rd_kafka_conf_set(conf, setting.property, setting.value.c_str(), error.data(),
-                          error.size()) != RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      throw std::invalid_argument(key_of(setting) + ": " + error.data());
-    }
-  }
+  const std::vector<KafkaProperty> settings = producer_settings(config, max_message_bytes);
+  rd_kafka_conf_t* conf = make_kafka_conf(settings);
   rd_kafka_conf_set_dr_msg_cb(conf, &Impl::on_delivery);
-  forward_kafka_log(conf);
   rd_kafka_conf_set_opaque(conf, &kafka);
 
   // Only sets the producer up: the brokers are connected to in the background.
+  std::array<char, kErrorTextBytes> error{};
   kafka.producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error.data(), error.size());
   if (kafka.producer == nullptr) {
     rd_kafka_conf_destroy(conf);  // rd_kafka_new() frees it only on success

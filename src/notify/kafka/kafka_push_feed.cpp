@@ -10,7 +10,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "notify/kafka/kafka_log.hpp"
+#include "notify/kafka/kafka_properties.hpp"
 #include "observe/logger.hpp"
 
 namespace primesync {
@@ -128,32 +128,19 @@ void KafkaPushFeed::start(std::string group_id) {
   const KafkaConfig& config = feed.config;
   feed.group = std::move(group_id);
 
-  struct Property {
-    const char* name;
-    std::string key;  // the config key it comes from
-    std::string value;
+  const std::vector<KafkaProperty> properties = {
+      {"bootstrap.servers", "metadata.broker.list", "sync.adapters.kafka.brokers", config.brokers},
+      {"client.id", "", "sync.adapters.kafka.clientId", config.client_id + "-push"},
+      {"group.id", "", "push.consumerGroup", feed.group},
+      {"enable.auto.commit", "", "", "true"},
+      {"auto.offset.reset", "", "", "latest"},
   };
-  const std::vector<Property> properties = {
-      {"bootstrap.servers", "sync.adapters.kafka.brokers", config.brokers},
-      {"client.id", "sync.adapters.kafka.clientId", config.client_id + "-push"},
-      {"group.id", "push.consumerGroup", feed.group},
-      {"enable.auto.commit", "push.consumerGroup", "true"},
-      {"auto.offset.reset", "push.consumerGroup", "latest"},
-  };
+  rd_kafka_conf_t* conf = make_kafka_conf(properties);
   std::array<char, error_text_bytes> error{};
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  for (const Property& property : properties) {
-    if (rd_kafka_conf_set(conf, property.name, property.value.c_str(), error.data(),
-                          error.size()) != RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      throw std::invalid_argument(property.key + ": " + error.data());
-    }
-  }
-  forward_kafka_log(conf);
   feed.consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error.data(), error.size());
   if (feed.consumer == nullptr) {
-    rd_kafka_conf_destroy(conf);
-    throw std::invalid_argument(std::string("sync.adapters.kafka: ") + error.data());
+    rd_kafka_conf_destroy(conf);  // rd_kafka_new() frees it only on success
+    throw std::invalid_argument(keys_named_in(error.data(), properties) + ": " + error.data());
   }
   // Messages of every partition come from one queue, served by consumer_poll.
   rd_kafka_poll_set_consumer(feed.consumer);
