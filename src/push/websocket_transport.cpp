@@ -18,6 +18,7 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
+#include "push/engine_error_response.hpp"
 #include "push/engine_io_packet.hpp"
 #include "push/push_hub.hpp"
 
@@ -46,11 +47,7 @@ void abandon_upgrade(DeviceSocket& device) {
 asio::awaitable<void> refuse(asio::ip::tcp::socket& socket, const http::Request& request,
                              EngineError error, std::chrono::milliseconds timeout) {
   beast::tcp_stream stream(std::move(socket));
-  http::Response response{error == EngineError::forbidden ? beast_http::status::forbidden
-                                                          : beast_http::status::bad_request,
-                          request.version()};
-  response.set(beast_http::field::content_type, "application/json");
-  response.body() = encode_engine_error(error);
+  http::Response response = engine_error_response(request, error);
   response.keep_alive(false);
   response.prepare_payload();
   stream.expires_after(timeout);
