@@ -181,6 +181,11 @@ pid_t ServerProcess::spawn(const std::vector<std::string>& args,
     if (std::strncmp(*entry, "PRIMESYNC_", 10) != 0) env_storage.emplace_back(*entry);
   }
   env_storage.push_back("PRIMESYNC_JWT_SECRET=" + options_.jwt_secret);
+  // libmongoc initialises itself at load, in every process of the binary, and keeps
+  // its counters in /dev/shm/mongoc-<pid>; a process killed with SIGKILL (the
+  // durability tests kill hundreds) leaves its segment, and a later process with
+  // the same pid prints a warning on stderr, mixed into a command's output.
+  env_storage.emplace_back("MONGOC_DISABLE_SHM=1");
   if (store_ == StoreKind::mongodb) {
     env_storage.push_back("PRIMESYNC_SYNC_ADAPTERS_STORE=mongodb");
     env_storage.push_back("PRIMESYNC_SYNC_ADAPTERS_MONGODB_URI=" + mongodb_uri_);
