@@ -37,7 +37,9 @@ using tcp = asio::ip::tcp;
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
-constexpr std::size_t kFirstReadSize = 4 * 1024;
+// A connection keeps its read buffer between requests unless a large body grew
+// it past this many times server.readBufferBytes.
+constexpr std::size_t kKeptBufferFactor = 4;
 // After a 413 or 400 we keep reading (and dropping) what the client still sends
 // for a short while, so that closing does not reset the connection before the
 // client has read the answer (what nginx calls a lingering close).
@@ -97,6 +99,8 @@ class Session {
   asio::awaitable<bool> write(Response& response, unsigned version, bool keep_alive);
   asio::awaitable<void> linger_close();
   void shutdown_send();
+  void reserve_for_body(const bhttp::request_parser<bhttp::string_body>& parser);
+  void release_large_buffer();
 
   const ServerConfig& config() const { return environment_.config; }
   bool wants_websocket(const Request& request) const {
@@ -139,7 +143,8 @@ asio::awaitable<bool> Session::wait_for_request() {
 
   idle_ = true;
   stream_.expires_after(config().idle_timeout);
-  auto [ec, bytes] = co_await stream_.async_read_some(buffer_.prepare(kFirstReadSize), kNoThrow);
+  auto [ec, bytes] =
+      co_await stream_.async_read_some(buffer_.prepare(config().read_buffer_bytes), kNoThrow);
   idle_ = false;
   if (ec) {
     // End of stream, a reset, or stop() cancelling us: a normal close.
@@ -164,9 +169,11 @@ asio::awaitable<Session::Next> Session::serve_one_request() {
     std::tie(ec, std::ignore) = co_await bhttp::async_write(stream_, go_on, kNoThrow);
   }
   if (!ec && !parser.is_done()) {
+    reserve_for_body(parser);
     std::tie(ec, std::ignore) = co_await bhttp::async_read(stream_, buffer_, parser, kNoThrow);
   }
   if (ec) co_return co_await refuse(ec, parser);
+  release_large_buffer();
 
   Request request = parser.release();
   ServerCounters::bump(counters().requests);
@@ -256,11 +263,25 @@ asio::awaitable<void> Session::linger_close() {
   std::size_t drained = 0;
   while (drained < kMaxLingerBytes) {
     buffer_.clear();
-    auto [ec, bytes] = co_await stream_.async_read_some(buffer_.prepare(kFirstReadSize), kNoThrow);
+    auto [ec, bytes] =
+        co_await stream_.async_read_some(buffer_.prepare(config().read_buffer_bytes), kNoThrow);
     if (ec) break;
     drained += bytes;
   }
   idle_ = false;
+}
+
+// Beast reads as much as the buffer has room for: room for the rest of the body
+// (its Content-Length is within body_limit, Beast checked it) makes that one read.
+void Session::reserve_for_body(const bhttp::request_parser<bhttp::string_body>& parser) {
+  const auto content_length = parser.content_length_remaining();
+  if (content_length) buffer_.reserve(buffer_.size() + *content_length);
+}
+
+void Session::release_large_buffer() {
+  if (buffer_.size() == 0 && buffer_.capacity() > kKeptBufferFactor * config().read_buffer_bytes) {
+    buffer_.shrink_to_fit();
+  }
 }
 
 void Session::shutdown_send() {

@@ -19,6 +19,7 @@ using namespace std::chrono_literals;
 const std::vector<std::string> all_keys = {"server.listen",
                                            "server.threads",
                                            "server.bodyLimit",
+                                           "server.readBufferBytes",
                                            "server.readTimeoutMs",
                                            "server.idleTimeoutMs",
                                            "server.shutdownTimeoutMs",

@@ -243,6 +243,33 @@ TEST(ServerTest, AnswersPipelinedRequestsInOrder) {
   EXPECT_EQ(client.receive().body(), "second");
 }
 
+// A body larger than server.readBufferBytes is read by its Content-Length, in one
+// piece or as the client trickles it; a large body then a small one share a connection.
+TEST(ServerTest, BodiesLargerThanTheReadBufferArriveWhole) {
+  TestHandler handler;
+  ServerConfig config = test_config();
+  config.body_limit = 64 * 1024;
+  config.read_buffer_bytes = 1024;
+  RunningServer running(config, handler);
+  Client client(running.server().port());
+
+  std::string large(40 * 1024, 'x');
+  for (std::size_t i = 0; i < large.size(); i += 97) large[i] = static_cast<char>('a' + i % 26);
+  ASSERT_FALSE(client.send(bhttp::verb::post, "/echo", large));
+  EXPECT_EQ(client.receive().body(), large);
+
+  const std::string header =
+      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(large.size()) +
+      "\r\n\r\n";
+  ASSERT_FALSE(client.write_raw(header + large.substr(0, 3000)));
+  ASSERT_FALSE(client.write_raw(large.substr(3000)));
+  EXPECT_EQ(client.receive().body(), large);
+
+  ASSERT_FALSE(client.send(bhttp::verb::post, "/echo", "small"));
+  EXPECT_EQ(client.receive().body(), "small");
+  EXPECT_EQ(running.server().stats().connections_accepted, 1U);
+}
+
 TEST(ServerTest, DateHeaderIsTheCurrentImfFixdate) {
   TestHandler handler;
   RunningServer running(test_config(), handler);
