@@ -156,7 +156,8 @@ lg() {
   mkdir -p "$OUT/json/$section/$scen"
   local url=$PS_URL pid_args=(--server-pid "$PS_PID")
   [ "$target" = primesync ] || pid_args=(--server-pid "$NG_WORKERS")
-  [ "$target" = nginx ] && url=$NG_URL
+  # "loadgen" is section 1's client-against-nginx run (its own target name in the table).
+  [ "$target" = primesync ] || url=$NG_URL
   local rc=0
   "$LOADGEN" --target "$url" --connections "$CONNS" --no-progress "${pid_args[@]}" \
     --json "$OUT/json/$section/$scen/$target-$rep.json" --label "$scen/$target" "$@" \
@@ -196,7 +197,7 @@ C2K=(--users 20 --items 2000 --user-prefix c2k)  # realistic sizes, exactly 2,00
 # ---------------------------------------------------------------- 1. loadgen vs wrk on nginx
 log "1. can the load generator saturate nginx? (loadgen vs wrk, alternated)"
 for r in $(seq 1 "$REPS"); do
-  lg sat get loadgen "$r" --op get --path / --duration "$DUR" --target "$NG_URL"
+  lg sat get loadgen "$r" --op get --path / --duration "$DUR"
   mkdir -p "$OUT/json/sat/get"
   wrkt "$OUT/json/sat/get/wrk-$r.wrk.txt" "$NG_URL/"
   log "  sat/get/wrk#$r: $(grep Requests/sec "$OUT/json/sat/get/wrk-$r.wrk.txt" || echo failed)"
