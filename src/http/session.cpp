@@ -37,9 +37,10 @@ using tcp = asio::ip::tcp;
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
-// A connection keeps its read buffer between requests unless a large body grew
-// it past this many times server.readBufferBytes.
-constexpr std::size_t kKeptBufferFactor = 4;
+// Room for at most this many times server.readBufferBytes of a body is made at
+// once (Beast reads at most 64 KiB at a time anyway, and a 32 MiB body must not
+// cost a 32 MiB buffer beside its string); a buffer grown past it is given back.
+constexpr std::size_t kReadAheadFactor = 4;
 // After a 413 or 400 we keep reading (and dropping) what the client still sends
 // for a short while, so that closing does not reset the connection before the
 // client has read the answer (what nginx calls a lingering close).
@@ -271,15 +272,17 @@ asio::awaitable<void> Session::linger_close() {
   idle_ = false;
 }
 
-// Beast reads as much as the buffer has room for: room for the rest of the body
-// (its Content-Length is within body_limit, Beast checked it) makes that one read.
+// Beast reads as much as the buffer has room for: room for the rest of the body,
+// by its Content-Length, makes a typical body one read.
 void Session::reserve_for_body(const bhttp::request_parser<bhttp::string_body>& parser) {
   const auto content_length = parser.content_length_remaining();
-  if (content_length) buffer_.reserve(buffer_.size() + *content_length);
+  if (!content_length) return;
+  const std::size_t read_ahead = kReadAheadFactor * config().read_buffer_bytes;
+  buffer_.reserve(buffer_.size() + std::min<std::size_t>(*content_length, read_ahead));
 }
 
 void Session::release_large_buffer() {
-  if (buffer_.size() == 0 && buffer_.capacity() > kKeptBufferFactor * config().read_buffer_bytes) {
+  if (buffer_.size() == 0 && buffer_.capacity() > kReadAheadFactor * config().read_buffer_bytes) {
     buffer_.shrink_to_fit();
   }
 }
