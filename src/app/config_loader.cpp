@@ -160,8 +160,9 @@ const std::vector<Setting>& settings() {
     s.push_back(integer("server.bodyLimit", "largest request body in bytes (413 above)", &C::server,
                         1024, std::int64_t{1} << 32, &ServerConfig::body_limit));
     s.push_back(integer("server.readBufferBytes",
-                        "bytes a connection reads at once while a request starts", &C::server, 1024,
-                        1 << 24, &ServerConfig::read_buffer_bytes));
+                        "bytes a connection reads at once while a request starts (each open "
+                        "connection keeps a buffer this size)",
+                        &C::server, 1024, 1 << 24, &ServerConfig::read_buffer_bytes));
     s.push_back(integer("server.readTimeoutMs", "time to read one request", &C::server, 1,
                         unlimited, &ServerConfig::read_timeout));
     s.push_back(integer("server.idleTimeoutMs", "keep-alive idle time before closing", &C::server,

@@ -104,6 +104,7 @@ class Session {
   void release_large_buffer();
 
   const ServerConfig& config() const { return environment_.config; }
+  std::size_t read_ahead_bytes() const { return kReadAheadFactor * config().read_buffer_bytes; }
   bool wants_websocket(const Request& request) const {
     if (environment_.push == nullptr || !beast::websocket::is_upgrade(request)) return false;
     const std::string_view target = request.target();
@@ -277,12 +278,11 @@ asio::awaitable<void> Session::linger_close() {
 void Session::reserve_for_body(const bhttp::request_parser<bhttp::string_body>& parser) {
   const auto content_length = parser.content_length_remaining();
   if (!content_length) return;
-  const std::size_t read_ahead = kReadAheadFactor * config().read_buffer_bytes;
-  buffer_.reserve(buffer_.size() + std::min<std::size_t>(*content_length, read_ahead));
+  buffer_.reserve(buffer_.size() + std::min<std::size_t>(*content_length, read_ahead_bytes()));
 }
 
 void Session::release_large_buffer() {
-  if (buffer_.size() == 0 && buffer_.capacity() > kReadAheadFactor * config().read_buffer_bytes) {
+  if (buffer_.size() == 0 && buffer_.capacity() > read_ahead_bytes()) {
     buffer_.shrink_to_fit();
   }
 }
