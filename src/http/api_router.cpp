@@ -21,6 +21,9 @@
 namespace primesync::http {
 namespace beast_http = boost::beast::http;
 
+static_assert(protocol::RequestParser::padding <= body_padding,
+              "the transport reserves the parser's padding after every body");
+
 namespace {
 
 enum class Route {

@@ -100,7 +100,7 @@ class Session {
   asio::awaitable<bool> write(Response& response, unsigned version, bool keep_alive);
   asio::awaitable<void> linger_close();
   void shutdown_send();
-  void reserve_for_body(const bhttp::request_parser<bhttp::string_body>& parser);
+  void reserve_for_body(bhttp::request_parser<bhttp::string_body>& parser);
   void release_large_buffer();
 
   const ServerConfig& config() const { return environment_.config; }
@@ -275,9 +275,12 @@ asio::awaitable<void> Session::linger_close() {
 
 // Beast reads as much as the buffer has room for: room for the rest of the body,
 // by its Content-Length, makes a typical body one read.
-void Session::reserve_for_body(const bhttp::request_parser<bhttp::string_body>& parser) {
+void Session::reserve_for_body(bhttp::request_parser<bhttp::string_body>& parser) {
   const auto content_length = parser.content_length_remaining();
   if (!content_length) return;
+  // The body's own string, with the parser's padding: reserved once, never moved.
+  std::string& body = parser.get().body();
+  body.reserve(body.size() + *content_length + body_padding);
   buffer_.reserve(buffer_.size() + std::min<std::size_t>(*content_length, read_ahead_bytes()));
 }
 
