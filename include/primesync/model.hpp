@@ -68,6 +68,12 @@ struct Device {
 
 // A user's items ordered by key. Items are shared immutable values, so copying an
 // index for a new version of the state copies pointers, not ciphertext.
+//
+// Beside the items it keeps every key in one buffer and every timestamp in one
+// array, in the same order. A check compares each client entry's key and timestamp
+// with the stored ones and, when in sync, reads nothing else: reading them from
+// contiguous memory instead of from one heap block per item is what keeps a
+// 2,000-item check, or a check of a user whose state is not in the CPU cache, fast.
 class ItemIndex {
  public:
   [[nodiscard]] const std::vector<ItemPtr>& items() const noexcept { return items_; }
@@ -76,39 +82,43 @@ class ItemIndex {
   [[nodiscard]] auto begin() const noexcept { return items_.begin(); }
   [[nodiscard]] auto end() const noexcept { return items_.end(); }
 
-  [[nodiscard]] const Item* find(std::string_view key) const noexcept {
-    auto it = lower_bound(key);
-    return it != items_.end() && (*it)->key == key ? it->get() : nullptr;
+  // The key and timestamp of the item at `position` (0..size()-1), as item(position)
+  // has them, read from the contiguous copies.
+  [[nodiscard]] std::string_view key(std::size_t position) const noexcept {
+    const std::size_t start = position == 0 ? 0 : key_ends_[position - 1];
+    return {keys_.data() + start, key_ends_[position] - start};
+  }
+  [[nodiscard]] Millis timestamp(std::size_t position) const noexcept {
+    return timestamps_[position];
+  }
+  [[nodiscard]] const Item& item(std::size_t position) const noexcept { return *items_[position]; }
+  // Bytes of the contiguous copies (what the index costs beyond its items).
+  [[nodiscard]] std::size_t index_bytes() const noexcept {
+    return keys_.size() + size() * (sizeof(std::size_t) + sizeof(Millis));
   }
 
-  // Inserts or replaces the item with the same key.
-  void put(ItemPtr item) {
-    auto it = lower_bound(item->key);
-    if (it != items_.end() && (*it)->key == item->key) {
-      *it = std::move(item);
-    } else {
-      items_.insert(it, std::move(item));
-    }
-  }
+  [[nodiscard]] const Item* find(std::string_view key) const noexcept;
 
-  void erase(std::string_view key) {
-    auto it = lower_bound(key);
-    if (it != items_.end() && (*it)->key == key) items_.erase(it);
-  }
-
-  void clear() noexcept { items_.clear(); }
+  // Inserts or replaces the item with the same key: O(size()), O(1) when it sorts last.
+  void put(ItemPtr item);
+  void erase(std::string_view key);
+  // Erases `erase_keys`, then puts `put_items` (a later copy of a key replaces an
+  // earlier one), in one pass over the index: O(size() + m log m) for m changes.
+  void update(const std::vector<std::string>& erase_keys, const std::vector<ItemPtr>& put_items);
+  // Replaces the content with `items` (any order, distinct keys).
+  void assign(std::vector<ItemPtr> items);
+  void clear() noexcept;
 
  private:
-  [[nodiscard]] std::vector<ItemPtr>::const_iterator lower_bound(std::string_view key) const {
-    return std::lower_bound(items_.begin(), items_.end(), key,
-                            [](const ItemPtr& item, std::string_view k) { return item->key < k; });
-  }
-  std::vector<ItemPtr>::iterator lower_bound(std::string_view key) {
-    return std::lower_bound(items_.begin(), items_.end(), key,
-                            [](const ItemPtr& item, std::string_view k) { return item->key < k; });
-  }
+  [[nodiscard]] std::size_t lower_bound(std::string_view key) const noexcept;
+  void insert_at(std::size_t position, ItemPtr item);
+  void push_back(ItemPtr item);
+  void push_back_from(const ItemIndex& other, std::size_t position);
 
   std::vector<ItemPtr> items_;
+  std::string keys_;                   // every key, in order, back to back
+  std::vector<std::size_t> key_ends_;  // key i ends at keys_[key_ends_[i]] (starts where i-1 ends)
+  std::vector<Millis> timestamps_;     // timestamps_[i] == items_[i]->data_timestamp
 };
 
 // Everything the rules need to know about one user. `exists` is false for a user

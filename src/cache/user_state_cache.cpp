@@ -16,6 +16,7 @@ std::size_t approximate_state_bytes(const UserState& state) {
   for (const ItemPtr& item : state.items) {
     bytes += per_item_overhead + item->key.size() + item->data_type.size() + item->data.size();
   }
+  bytes += state.items.index_bytes();
   if (state.lock) bytes += per_item_overhead + state.lock->item.data.size();
   bytes += state.devices.size() * per_item_overhead;
   return bytes;

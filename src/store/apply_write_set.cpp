@@ -17,8 +17,7 @@ void apply_write_set(UserState& state, const WriteSet& writes) {
   state.user.user_id = writes.user_id;
   state.user.revision = writes.expected_revision + 1;
   state.exists = true;
-  for (const auto& key : writes.delete_items) state.items.erase(key);
-  for (const auto& item : writes.put_items) state.items.put(item);
+  state.items.update(writes.delete_items, writes.put_items);
   if (writes.delete_lock) state.lock.reset();
   if (writes.put_lock) state.lock = writes.put_lock;
   for (const auto& instance_id : writes.delete_devices) {

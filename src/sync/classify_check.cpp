@@ -24,30 +24,35 @@ CheckResponse classify_check(const UserState& state, const CheckRequest& request
       entries.size(), [&](std::size_t i) { return entries[i].key; },
       [&](std::size_t i) { return entries[i].data_timestamp; });
 
-  // Merge the client's winners (by key) with the stored items (by key).
+  // Merge the client's winners (by key) with the stored items (by key). In sync,
+  // every step reads only the index's contiguous keys and timestamps.
   std::vector<std::size_t> unknown_to_server;  // positions of client keys not stored
   auto next_client = client.begin();
-  for (const ItemPtr& stored_ptr : state.items) {
-    const Item& stored = *stored_ptr;
+  const ItemIndex& stored_items = state.items;
+  for (std::size_t position = 0; position < stored_items.size(); ++position) {
+    const std::string_view stored_key = stored_items.key(position);
     // One three-way compare per step: in sync, every key matches, and comparing
-    // equal keys reads all their bytes (from a stored item that is rarely in cache).
+    // equal keys reads all their bytes.
     int order = 1;
     while (next_client != client.end() &&
-           (order = entries[*next_client].key.compare(stored.key)) < 0) {
+           (order = entries[*next_client].key.compare(stored_key)) < 0) {
       unknown_to_server.push_back(*next_client++);
     }
     if (next_client == client.end() || order != 0) {
+      const Item& stored = stored_items.item(position);
       if (!stored.is_deleted && !type_is_excluded(request, stored.data_type)) {
         response.updated.push_back(&stored);
       }
       continue;
     }
     const CheckEntry& entry = entries[*next_client++];
+    const Millis stored_timestamp = stored_items.timestamp(position);
     if (!entry.data_timestamp) {
-      response.diff.push_back(&stored);
-    } else if (*entry.data_timestamp > stored.data_timestamp) {
-      response.obsoleted.push_back(stored.key);
-    } else if (*entry.data_timestamp < stored.data_timestamp) {
+      response.diff.push_back(&stored_items.item(position));
+    } else if (*entry.data_timestamp > stored_timestamp) {
+      response.obsoleted.push_back(stored_key);
+    } else if (*entry.data_timestamp < stored_timestamp) {
+      const Item& stored = stored_items.item(position);
       if (stored.is_deleted) {
         response.deleted.push_back(stored.key);
       } else {

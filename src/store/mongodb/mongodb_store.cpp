@@ -619,11 +619,9 @@ struct MongoDbStore::Impl {
     find(client, kItems, filter, options, "read the user's items", [&](const bson_t* document) {
       items.push_back(std::make_shared<const Item>(mongodb::decode_item(document)));
     });
-    // The index wants key order (bytewise), which the server's collation need not give.
-    std::sort(items.begin(), items.end(),
-              [](const ItemPtr& a, const ItemPtr& b) { return a->key < b->key; });
+    // The index orders them by key (bytewise), which the server's collation need not give.
     ItemIndex index;
-    for (ItemPtr& item : items) index.put(std::move(item));
+    index.assign(std::move(items));
     return index;
   }
 
