@@ -94,13 +94,12 @@ class Session {
 
   asio::awaitable<bool> wait_for_request();
   asio::awaitable<Next> serve_one_request();
-  asio::awaitable<Next> refuse(const error_code& read_error,
-                               const bhttp::request_parser<bhttp::string_body>& parser);
+  asio::awaitable<Next> refuse(const error_code& read_error, const RequestMessageParser& parser);
   asio::awaitable<Response> respond(Request& request);
   asio::awaitable<bool> write(Response& response, unsigned version, bool keep_alive);
   asio::awaitable<void> linger_close();
   void shutdown_send();
-  void reserve_for_body(bhttp::request_parser<bhttp::string_body>& parser);
+  void reserve_for_body(const RequestMessageParser& parser);
   void release_large_buffer();
 
   const ServerConfig& config() const { return environment_.config; }
@@ -160,7 +159,7 @@ asio::awaitable<bool> Session::wait_for_request() {
 // Reads one request (read_timeout from its first byte to its last), answers it.
 asio::awaitable<Session::Next> Session::serve_one_request() {
   // A fresh parser per message: limits and state never leak between requests.
-  bhttp::request_parser<bhttp::string_body> parser;
+  RequestMessageParser parser;
   limit_request_parser(parser, config().body_limit);
 
   stream_.expires_after(config().read_timeout);
@@ -197,8 +196,8 @@ asio::awaitable<Session::Next> Session::serve_one_request() {
 }
 
 // A read failed: answer what deserves an answer, close quietly otherwise.
-asio::awaitable<Session::Next> Session::refuse(
-    const error_code& read_error, const bhttp::request_parser<bhttp::string_body>& parser) {
+asio::awaitable<Session::Next> Session::refuse(const error_code& read_error,
+                                               const RequestMessageParser& parser) {
   const Request* partial = parser.is_header_done() ? &parser.get() : nullptr;
   const unsigned version = partial != nullptr ? partial->version() : 11;
   std::optional<Response> answer;
@@ -275,12 +274,9 @@ asio::awaitable<void> Session::linger_close() {
 
 // Beast reads as much as the buffer has room for: room for the rest of the body,
 // by its Content-Length, makes a typical body one read.
-void Session::reserve_for_body(bhttp::request_parser<bhttp::string_body>& parser) {
+void Session::reserve_for_body(const RequestMessageParser& parser) {
   const auto content_length = parser.content_length_remaining();
   if (!content_length) return;
-  // The body's own string, with the parser's padding: reserved once, never moved.
-  std::string& body = parser.get().body();
-  body.reserve(body.size() + *content_length + body_padding);
   buffer_.reserve(buffer_.size() + std::min<std::size_t>(*content_length, read_ahead_bytes()));
 }
 

@@ -25,6 +25,7 @@
 
 #include "http/api_router.hpp"
 #include "http/request_limits.hpp"
+#include "http/types.hpp"
 #include "observe/logger.hpp"
 #include "primesync/config.hpp"
 #include "primesync/sync_service.hpp"
@@ -137,7 +138,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view rest(reinterpret_cast<const char*>(data), size);
   for (int served = 0; served < kMaxRequestsPerInput && !rest.empty(); ++served) {
     // A fresh parser per message, as the session makes one.
-    bhttp::request_parser<bhttp::string_body> parser;
+    primesync::http::RequestMessageParser parser;
     primesync::http::limit_request_parser(parser, front->config.server.body_limit);
     parser.eager(true);
     boost::system::error_code error;
