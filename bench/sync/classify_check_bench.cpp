@@ -2,32 +2,16 @@
 // the stored item) and on a check where a tenth of the entries are stale.
 #include <benchmark/benchmark.h>
 
-#include <cstdio>
 #include <string>
 #include <vector>
 
 #include "sync/classify_check.hpp"
+#include "sync_bench_data.hpp"
 
 namespace {
 
 constexpr primesync::Millis base_time = 1700000000000;
-constexpr std::size_t key_hex_chars = 128;
 constexpr std::size_t data_hex_chars = 1000;
-
-std::string key_for(std::size_t index) {
-  // Realistic 128-hex-digit keys in an order unrelated to the index.
-  std::string key;
-  std::uint64_t state = index * 0x9E3779B97F4A7C15ULL + 1;
-  while (key.size() < key_hex_chars) {
-    state ^= state << 13U;
-    state ^= state >> 7U;
-    state ^= state << 17U;
-    char chunk[17];
-    std::snprintf(chunk, sizeof chunk, "%016llx", static_cast<unsigned long long>(state));
-    key += chunk;
-  }
-  return key;
-}
 
 struct Fixture {
   primesync::UserState state;
@@ -38,7 +22,7 @@ struct Fixture {
     state.exists = true;
     state.user.nonce = 1;
     for (std::size_t i = 0; i < count; ++i) {
-      keys.push_back(key_for(i));
+      keys.push_back(primesync::bench::key_for(i));
       state.items.put(std::make_shared<const primesync::Item>(
           primesync::Item{keys.back(), "MarketWatchList", std::string(data_hex_chars, 'a'),
                           base_time + static_cast<primesync::Millis>(i), false}));

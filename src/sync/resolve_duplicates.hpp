@@ -3,8 +3,10 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <numeric>
 #include <optional>
 #include <string_view>
@@ -26,6 +28,11 @@ namespace primesync::sync {
 // most comparisons in a sort are one integer compare instead of a memcmp.
 [[nodiscard]] inline std::uint64_t key_prefix(std::string_view key) noexcept {
   std::uint64_t prefix = 0;
+  if (key.size() >= sizeof prefix) {  // the common case: one load and a byte swap
+    std::memcpy(&prefix, key.data(), sizeof prefix);
+    if constexpr (std::endian::native == std::endian::little) prefix = __builtin_bswap64(prefix);
+    return prefix;
+  }
   const std::size_t length = std::min<std::size_t>(key.size(), sizeof prefix);
   for (std::size_t i = 0; i < sizeof prefix; ++i) {
     prefix <<= 8U;
@@ -34,34 +41,50 @@ namespace primesync::sync {
   return prefix;
 }
 
+// A position and the key_prefix() of its key.
+struct PrefixedPosition {
+  std::uint64_t prefix;
+  std::size_t position;
+};
+
+// Orders `entries`, which arrive in position order, by prefix and then position.
+void sort_by_prefix(std::vector<PrefixedPosition>& entries);
+
 // Orders positions 0..count-1 by key and keeps one winning position per key.
 // `key_of(i)` and `timestamp_of(i)` describe entry i. Returns the winners ordered by key.
 template <typename KeyOf, typename TimestampOf>
 [[nodiscard]] std::vector<std::size_t> resolve_duplicates(std::size_t count, KeyOf key_of,
                                                           TimestampOf timestamp_of) {
-  struct Entry {
-    std::uint64_t prefix;
-    std::size_t position;
+  std::vector<PrefixedPosition> order(count);
+  for (std::size_t i = 0; i < count; ++i) order[i] = PrefixedPosition{key_prefix(key_of(i)), i};
+  sort_by_prefix(order);
+  // Keys sharing a prefix (rare: real keys are digests) are ordered by the whole key;
+  // ties on the key keep request order (by position), as the tie rule needs.
+  const auto same_prefix = [](const PrefixedPosition& a, const PrefixedPosition& b) {
+    return a.prefix == b.prefix;
   };
-  std::vector<Entry> order(count);
-  for (std::size_t i = 0; i < count; ++i) order[i] = Entry{key_prefix(key_of(i)), i};
-  // Ties on the key keep request order (by position), as the tie rule needs.
-  std::sort(order.begin(), order.end(), [&](const Entry& a, const Entry& b) {
-    if (a.prefix != b.prefix) return a.prefix < b.prefix;
-    const int compared = std::string_view(key_of(a.position)).compare(key_of(b.position));
-    return compared != 0 ? compared < 0 : a.position < b.position;
-  });
+  for (auto run = std::adjacent_find(order.begin(), order.end(), same_prefix); run != order.end();
+       run = std::adjacent_find(run, order.end(), same_prefix)) {
+    const auto run_end = std::find_if(run, order.end(), [&](const PrefixedPosition& entry) {
+      return entry.prefix != run->prefix;
+    });
+    std::sort(run, run_end, [&](const PrefixedPosition& a, const PrefixedPosition& b) {
+      const int compared = std::string_view(key_of(a.position)).compare(key_of(b.position));
+      return compared != 0 ? compared < 0 : a.position < b.position;
+    });
+    run = run_end;
+  }
   std::vector<std::size_t> winners;
   winners.reserve(count);
-  for (const Entry& entry : order) {
-    const std::size_t position = entry.position;
-    if (!winners.empty() &&
-        std::string_view(key_of(winners.back())) == std::string_view(key_of(position))) {
-      if (later_copy_wins(timestamp_of(winners.back()), timestamp_of(position))) {
-        winners.back() = position;
-      }
-    } else {
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::size_t position = order[i].position;
+    const bool repeats_previous =
+        i > 0 && order[i - 1].prefix == order[i].prefix &&
+        std::string_view(key_of(order[i - 1].position)) == std::string_view(key_of(position));
+    if (!repeats_previous) {
       winners.push_back(position);
+    } else if (later_copy_wins(timestamp_of(winners.back()), timestamp_of(position))) {
+      winners.back() = position;
     }
   }
   return winners;
