@@ -1,6 +1,7 @@
 #include "http/session.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <exception>
@@ -11,6 +12,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -25,6 +27,7 @@
 #include "http/http_date.hpp"
 #include "http/push_front.hpp"
 #include "http/request_limits.hpp"
+#include "http/response_head.hpp"
 
 namespace primesync::http {
 namespace {
@@ -113,6 +116,7 @@ class Session {
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
+  std::string head_;  // the response head being written (its capacity is kept)
   const SessionEnvironment& environment_;
   SessionRegistry& registry_;
   std::list<Session*>::iterator registration_;
@@ -181,6 +185,7 @@ asio::awaitable<Session::Next> Session::serve_one_request() {
   if (wants_websocket(request)) {
     // An idle push connection lives for hours: it keeps none of the HTTP buffers.
     buffer_ = beast::flat_buffer{};
+    head_ = std::string{};
     // A named awaitable: GCC 12 destroys a co_await expression's temporaries twice.
     auto push_session =
         environment_.push->take_over_websocket(stream_.release_socket(), std::move(request));
@@ -244,16 +249,17 @@ asio::awaitable<Response> Session::respond(Request& request) {
 // Adds what the transport owns (Date, Server, Connection, Content-Length) and
 // writes the response. False when the write failed.
 asio::awaitable<bool> Session::write(Response& response, unsigned version, bool keep_alive) {
-  response.version(version);
-  response.set(bhttp::field::server, "primesync");
-  response.set(bhttp::field::date, http_date_now());
-  response.keep_alive(keep_alive);
-  response.prepare_payload();
+  // The head written by hand and sent with the body in one gathered write: Beast's
+  // serializer and the header fields it would need cost more than the whole check.
+  head_.clear();
+  append_response_head(head_, response, version, keep_alive, http_date_now());
+  std::array<asio::const_buffer, 2> message{asio::buffer(head_), asio::const_buffer{}};
+  if (response_has_content(response.result_int())) message[1] = asio::buffer(response.body());
 
   // No separate write timeout in the config: a reader as slow as read_timeout
   // allows for a request is cut off.
   stream_.expires_after(config().read_timeout);
-  auto [ec, bytes] = co_await bhttp::async_write(stream_, response, kNoThrow);
+  auto [ec, bytes] = co_await asio::async_write(stream_, message, kNoThrow);
   co_return !ec;
 }
 
