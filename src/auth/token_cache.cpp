@@ -17,7 +17,7 @@ std::optional<TokenClaims> TokenCache::find(std::string_view token, std::chrono:
   if (max_per_shard_ == 0) return std::nullopt;
   Shard& shard = shard_for(token);
   std::lock_guard lock(shard.mutex);
-  auto found = shard.claims.find(std::string(token));
+  auto found = shard.claims.find(token);
   if (found == shard.claims.end()) return std::nullopt;
   if (found->second.expires_at + leeway.count() < now / millis_per_second) {
     shard.claims.erase(found);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -25,9 +26,16 @@ class TokenCache {
 
  private:
   static constexpr std::size_t shard_count = 16;
+  // Looked up by the request's view of the token, without copying it.
+  struct TokenHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view token) const noexcept {
+      return std::hash<std::string_view>{}(token);
+    }
+  };
   struct Shard {
     std::mutex mutex;
-    std::unordered_map<std::string, TokenClaims> claims;
+    std::unordered_map<std::string, TokenClaims, TokenHash, std::equal_to<>> claims;
   };
   Shard& shard_for(std::string_view token);
 

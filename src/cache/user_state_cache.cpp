@@ -35,22 +35,21 @@ std::string UserStateCache::cache_key(std::string_view user_id) const {
   return key;
 }
 
-UserStateCache::Shard& UserStateCache::shard_for(std::string_view key) {
-  return *shards_[std::hash<std::string_view>{}(key) % shards_.size()];
+UserStateCache::Shard& UserStateCache::shard_for(std::string_view user_id) {
+  return *shards_[std::hash<std::string_view>{}(user_id) % shards_.size()];
 }
 
 void UserStateCache::remove(Shard& shard, std::list<Entry>::iterator entry) {
   shard.bytes -= entry->bytes;
-  shard.index.erase(entry->key);
+  shard.index.erase(std::string_view(entry->key).substr(config_.prefix.size()));
   shard.lru.erase(entry);
 }
 
 UserStatePtr UserStateCache::get(std::string_view user_id) {
   if (!config_.enabled) return nullptr;
-  const std::string key = cache_key(user_id);
-  Shard& shard = shard_for(key);
+  Shard& shard = shard_for(user_id);
   std::lock_guard lock(shard.mutex);
-  auto found = shard.index.find(key);
+  auto found = shard.index.find(user_id);
   if (found == shard.index.end()) {
     misses_.fetch_add(1, std::memory_order_relaxed);
     return nullptr;
@@ -69,24 +68,28 @@ void UserStateCache::put(std::string_view user_id, UserStatePtr state) {
   if (!config_.enabled) return;
   std::string key = cache_key(user_id);
   const std::size_t bytes = approximate_state_bytes(*state) + key.size();
-  Shard& shard = shard_for(key);
+  Shard& shard = shard_for(user_id);
   std::lock_guard lock(shard.mutex);
-  if (auto found = shard.index.find(key); found != shard.index.end()) remove(shard, found->second);
+  if (auto found = shard.index.find(user_id); found != shard.index.end()) {
+    remove(shard, found->second);
+  }
   if (bytes > shard_byte_limit_) return;
   while (shard.bytes + bytes > shard_byte_limit_ && !shard.lru.empty()) {
     remove(shard, std::prev(shard.lru.end()));
     evictions_.fetch_add(1, std::memory_order_relaxed);
   }
   shard.lru.push_front(Entry{std::move(key), std::move(state), bytes, clock_() + config_.ttl});
-  shard.index.emplace(shard.lru.front().key, shard.lru.begin());
+  shard.index.emplace(std::string_view(shard.lru.front().key).substr(config_.prefix.size()),
+                      shard.lru.begin());
   shard.bytes += bytes;
 }
 
 void UserStateCache::erase(std::string_view user_id) {
-  const std::string key = cache_key(user_id);
-  Shard& shard = shard_for(key);
+  Shard& shard = shard_for(user_id);
   std::lock_guard lock(shard.mutex);
-  if (auto found = shard.index.find(key); found != shard.index.end()) remove(shard, found->second);
+  if (auto found = shard.index.find(user_id); found != shard.index.end()) {
+    remove(shard, found->second);
+  }
 }
 
 UserStateCache::Stats UserStateCache::stats() const {

@@ -56,12 +56,13 @@ class UserStateCache {
   struct Shard {
     std::mutex mutex;
     std::list<Entry> lru;  // most recent first
+    // By user id: a view of the entry's key past the prefix (lookups allocate nothing).
     std::unordered_map<std::string_view, std::list<Entry>::iterator> index;
     std::size_t bytes = 0;
   };
 
   [[nodiscard]] std::string cache_key(std::string_view user_id) const;
-  [[nodiscard]] Shard& shard_for(std::string_view key);
+  [[nodiscard]] Shard& shard_for(std::string_view user_id);
   void remove(Shard& shard, std::list<Entry>::iterator entry);
 
   CacheConfig config_;

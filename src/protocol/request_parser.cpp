@@ -1,5 +1,6 @@
 #include "protocol/request_parser.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -17,6 +18,11 @@ namespace od = simdjson::ondemand;
 constexpr std::uint64_t max_integer = std::uint64_t{1} << 53U;  // PROTOCOL.md §3
 constexpr std::size_t max_key_bytes = 256;
 constexpr std::size_t max_data_type_bytes = 64;
+// An array's elements are reserved up front by a guess from the bytes left in the
+// body (real elements are longer than this), capped so that a guess never costs
+// much memory: counting them first would walk the array twice.
+constexpr std::size_t assumed_element_bytes = 32;
+constexpr std::size_t max_reserved_elements = 4096;
 // Unknown values are walked recursively to validate them; bound the recursion.
 constexpr int max_unknown_depth = 128;
 
@@ -385,11 +391,14 @@ class BodyReader {
       return read_null(value, path, null_value);
     }
     if (first != '[') return type_error(value, path, "expected array");
+    const auto offset = static_cast<std::size_t>(value.raw_json_token().data() - body_.data());
     od::array array;
     if (auto error = value.get_array().get(array)) return fail_json(path, error);
     present = true;
     out.clear();
-    // Counted as they come: counting first would walk the whole array twice.
+    out.reserve(std::min({limits_.max_items, max_reserved_elements,
+                          (body_.size() - offset) / assumed_element_bytes}));
+    // Counted as they come, against the limit.
     std::size_t index = 0;
     for (auto element_result : array) {
       if (auto error = element_result.error()) return fail_json(path, error);
