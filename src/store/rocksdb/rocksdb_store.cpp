@@ -127,6 +127,14 @@ rocksdb::ColumnFamilyOptions family_options(Family family,
   // Index and filter blocks count against the block cache, so memory stays bounded.
   table.cache_index_and_filter_blocks = true;
   table.pin_l0_filter_and_index_blocks_in_cache = true;
+  // Partitioned: with millions of users a file's whole index and filter would be
+  // larger than the cache can keep, and a lookup would load them again and again;
+  // a lookup now loads the small partitions it needs, found through a top level
+  // that stays pinned.
+  table.index_type = rocksdb::BlockBasedTableOptions::IndexType::kTwoLevelIndexSearch;
+  table.partition_filters = true;
+  table.pin_top_level_index_and_filter = true;
+  table.cache_index_and_filter_blocks_with_high_priority = true;
 
   switch (family) {
     case Family::kUsers:
