@@ -4,6 +4,7 @@
 
 #include <boost/asio/this_coro.hpp>
 #include <boost/beast/http/field.hpp>
+#include <charconv>
 #include <chrono>
 #include <deque>
 #include <optional>
@@ -160,14 +161,24 @@ void own_unescaped_strings(CheckRequest& request, std::string_view body,
   for (std::string_view& type : request.only_check_local_data_type) own(type);
 }
 
+// "<8 hex digits of this thread's random prefix>-<hex counter>", e.g. "c23dfc20-3".
 std::string new_request_id() {
-  thread_local const std::uint64_t prefix = std::random_device{}();
+  constexpr int hex = 16;
+  constexpr std::size_t prefix_digits = 8;
+  thread_local const std::string prefix = [] {
+    char digits[prefix_digits];
+    auto value = static_cast<std::uint32_t>(std::random_device{}());
+    for (std::size_t i = prefix_digits; i-- > 0; value /= hex)
+      digits[i] = "0123456789abcdef"[value % hex];
+    return std::string(digits, prefix_digits) + '-';
+  }();
   thread_local std::uint64_t counter = 0;
-  char buffer[40];
-  const int length = std::snprintf(buffer, sizeof buffer, "%08llx-%llx",
-                                   static_cast<unsigned long long>(prefix & 0xFFFFFFFFU),
-                                   static_cast<unsigned long long>(++counter));
-  return {buffer, static_cast<std::size_t>(length)};
+  char buffer[24];
+  const auto end = std::to_chars(buffer, buffer + sizeof buffer, ++counter, hex).ptr;
+  std::string id;
+  id.reserve(prefix.size() + static_cast<std::size_t>(end - buffer));
+  id.append(prefix).append(buffer, end);
+  return id;
 }
 
 std::string_view token_of(const Request& request) {
