@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "sync/classify_check.hpp"
-#include "sync_bench_data.hpp"
+#include "sync/sync_bench_data.hpp"
 
 namespace {
 

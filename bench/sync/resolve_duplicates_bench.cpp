@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "sync/resolve_duplicates.hpp"
-#include "sync_bench_data.hpp"
+#include "sync/sync_bench_data.hpp"
 
 namespace {
 

@@ -102,9 +102,10 @@ class ItemIndex {
   // Inserts or replaces the item with the same key: O(size()), O(1) when it sorts last.
   void put(ItemPtr item);
   void erase(std::string_view key);
-  // Erases `erase_keys`, then puts `put_items` (a later copy of a key replaces an
-  // earlier one), in one pass over the index: O(size() + m log m) for m changes.
-  void update(const std::vector<std::string>& erase_keys, const std::vector<ItemPtr>& put_items);
+  // This index after erasing `erase_keys`, then putting `put_items` (a later copy of
+  // a key replaces an earlier one), built in one pass: O(size() + m log m) for m changes.
+  [[nodiscard]] ItemIndex updated(const std::vector<std::string>& erase_keys,
+                                  const std::vector<ItemPtr>& put_items) const;
   // Replaces the content with `items` (any order, distinct keys).
   void assign(std::vector<ItemPtr> items);
   void clear() noexcept;
@@ -185,7 +186,10 @@ enum class CommitStatus : std::uint8_t {
   conflict,  // the stored revision was not the expected one: nothing of it was written
 };
 
-// Applies a write set to an in-memory state (what a commit does to the stored state).
+// The state a commit of `writes` makes of `state`, built without copying what the
+// write set replaces (a commit's next state is built from the cached one).
+[[nodiscard]] UserState applied_write_set(const UserState& state, const WriteSet& writes);
+// The same, in place.
 void apply_write_set(UserState& state, const WriteSet& writes);
 
 }  // namespace primesync

@@ -37,9 +37,9 @@ void ItemIndex::erase(std::string_view key) {
   items_.erase(items_.begin() + static_cast<std::ptrdiff_t>(position));
 }
 
-void ItemIndex::update(const std::vector<std::string>& erase_keys,
-                       const std::vector<ItemPtr>& put_items) {
-  if (erase_keys.empty() && put_items.empty()) return;
+ItemIndex ItemIndex::updated(const std::vector<std::string>& erase_keys,
+                             const std::vector<ItemPtr>& put_items) const {
+  if (erase_keys.empty() && put_items.empty()) return *this;
   // Every change by key; within a key, the last change counts (puts come after erases).
   struct Change {
     std::string_view key;
@@ -70,7 +70,7 @@ void ItemIndex::update(const std::vector<std::string>& erase_keys,
     ++next;
   }
   for (; position < size(); ++position) merged.push_back_from(*this, position);
-  *this = std::move(merged);
+  return merged;
 }
 
 void ItemIndex::assign(std::vector<ItemPtr> items) {

@@ -194,9 +194,7 @@ std::vector<std::size_t> WriteQueue::plan_and_commit(
     std::size_t write_set = kNoWriteSet;
     if (!writes.empty()) {
       stamp_revision(*planned.state, writes);
-      auto next = std::make_shared<UserState>(*planned.state);
-      apply_write_set(*next, writes);
-      planned.state = std::move(next);
+      planned.state = std::make_shared<UserState>(applied_write_set(*planned.state, writes));
       write_set = batch.size();
       batch.push_back(std::move(writes));
       first_write_set.try_emplace(job.user_id, write_set);

@@ -73,14 +73,14 @@ TEST(ItemIndex, EraseClosesTheGapInTheKeys) {
   EXPECT_EQ(index.index_bytes(), 7 + 3 * (sizeof(std::size_t) + sizeof(Millis)));
 }
 
-TEST(ItemIndex, UpdateErasesThenPutsAndTheLastPutOfAKeyCounts) {
+TEST(ItemIndex, UpdatedErasesThenPutsAndTheLastPutOfAKeyCounts) {
   ItemIndex index;
   for (const char* key : {"a", "b", "c", "d"}) index.put(make(key, 1));
   const ItemPtr b2 = make("b", 2);
   const ItemPtr b3 = make("b", 3);
   const ItemPtr e = make("e", 4);
   const ItemPtr zero = make("0", 5);
-  index.update({"a", "c", "b", "nothing"}, {b2, e, b3, zero});
+  index = index.updated({"a", "c", "b", "nothing"}, {b2, e, b3, zero});
   Reference reference{{"0", zero}, {"b", b3}, {"d", index.items()[2]}, {"e", e}};
   expect_matches(index, reference);
 }
@@ -142,7 +142,7 @@ TEST(ItemIndex, RandomChangesAgreeWithAnOrderedMap) {
         for (std::size_t i = random() % 8; i > 0; --i) {
           put_items.push_back(make(random_key(), static_cast<Millis>(random() % 1000)));
         }
-        index.update(erase_keys, put_items);
+        index = index.updated(erase_keys, put_items);
         for (const std::string& key : erase_keys) reference.erase(key);
         for (const ItemPtr& item : put_items) reference[item->key] = item;
       }
