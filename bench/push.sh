@@ -23,25 +23,10 @@ PUSH=${PUSH:-10000}
 USERS=${USERS:-5000}
 CONNS=${CONNS:-256}
 PS_THREADS=${PS_THREADS:-2}
-SECRET=${SECRET:-bench-secret}
-export PRIMESYNC_JWT_SECRET=$SECRET
-# A few users at machine speed: per-user rate limiting would measure itself.
-export PRIMESYNC_LIMITS_USERREQUESTSPERSECOND=0
 export PRIMESYNC_LOG_ACCESSLOG=false
-export CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
-mkdir -p "$OUT/json" "$OUT/logs"
-TMP=$(mktemp -d /tmp/primesync-push-tmp.XXXXXX)
-T0=$(date +%s)
-log() { printf '[%4ds] %s\n' $(($(date +%s) - T0)) "$*" >&2; }
-
-if [ -z "${SKIP_BUILD:-}" ]; then
-  log "building Release in $BUILD"
-  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPRIMESYNC_BUILD_TESTS=OFF \
-    -DPRIMESYNC_BUILD_BENCH=OFF >"$OUT/logs/cmake.log" 2>&1
-  nice ninja -C "$BUILD" -j2 primesync-server primesync-loadgen >"$OUT/logs/build.log" 2>&1
-fi
-SERVER=$BUILD/src/app/primesync-server
-LOADGEN=$BUILD/tools/loadgen/primesync-loadgen
+# shellcheck source=harness/common.sh
+. "$ROOT/bench/harness/common.sh"
+bench_build
 
 PS_PID=
 cleanup() {
@@ -51,7 +36,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(loopback_port)
 URL=http://127.0.0.1:$PORT
 # Both ends hold PUSH sockets (and the load's connections).
 ulimit -n "$(ulimit -Hn)"

@@ -22,27 +22,12 @@ CONNS=${CONNS:-64}
 SCALE_POINTS=${SCALE_POINTS:-"1000 100000 1000000"}
 # 8 MiB holds ~400 of these users: smaller than the data from the first point on.
 SCALE_CACHE_BYTES=${SCALE_CACHE_BYTES:-8388608}
-SECRET=${SECRET:-bench-secret}
-export PRIMESYNC_JWT_SECRET=$SECRET
-export PRIMESYNC_LIMITS_USERREQUESTSPERSECOND=0
 export PRIMESYNC_SYNC_CACHEMAXBYTES=$SCALE_CACHE_BYTES
 export PRIMESYNC_LOG_ACCESSLOG=false
-export CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
-mkdir -p "$OUT/json" "$OUT/logs"
-TMP=$(mktemp -d /tmp/primesync-scale-tmp.XXXXXX)
-T0=$(date +%s)
-log() { printf '[%4ds] %s\n' $(($(date +%s) - T0)) "$*" >&2; }
-
-if [ -z "${SKIP_BUILD:-}" ]; then
-  log "building Release in $BUILD"
-  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPRIMESYNC_BUILD_TESTS=OFF \
-    -DPRIMESYNC_BUILD_BENCH=OFF >"$OUT/logs/cmake.log" 2>&1
-  nice ninja -C "$BUILD" -j1 primesync-server primesync-loadgen >"$OUT/logs/build.log" 2>&1 ||
-    { cat "$OUT/logs/build.log" >&2; exit 1; }
-fi
-SERVER=$BUILD/src/app/primesync-server
-LOADGEN=$BUILD/tools/loadgen/primesync-loadgen
-PORT=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
+# shellcheck source=harness/common.sh
+. "$ROOT/bench/harness/common.sh"
+bench_build
+PORT=$(loopback_port)
 URL=http://127.0.0.1:$PORT
 
 PID=

@@ -17,24 +17,9 @@ OUT=${OUT:-/tmp/primesync-stores-$(date +%Y%m%d-%H%M%S)}
 DUR=${DUR:-10}
 USERS=${USERS:-300}
 CONNS=${CONNS:-32}
-SECRET=${SECRET:-bench-secret}
-export PRIMESYNC_JWT_SECRET=$SECRET
-# A few users at machine speed: per-user rate limiting would measure itself.
-export PRIMESYNC_LIMITS_USERREQUESTSPERSECOND=0
-export CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
-mkdir -p "$OUT/json" "$OUT/logs"
-TMP=$(mktemp -d /tmp/primesync-stores-tmp.XXXXXX)
-T0=$(date +%s)
-log() { printf '[%4ds] %s\n' $(($(date +%s) - T0)) "$*" >&2; }
-
-if [ -z "${SKIP_BUILD:-}" ]; then
-  log "building Release in $BUILD"
-  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPRIMESYNC_BUILD_TESTS=OFF \
-    -DPRIMESYNC_BUILD_BENCH=OFF >"$OUT/logs/cmake.log" 2>&1
-  nice ninja -C "$BUILD" -j2 primesync-server primesync-loadgen >"$OUT/logs/build.log" 2>&1
-fi
-SERVER=$BUILD/src/app/primesync-server
-LOADGEN=$BUILD/tools/loadgen/primesync-loadgen
+# shellcheck source=harness/common.sh
+. "$ROOT/bench/harness/common.sh"
+bench_build
 
 eval "$("$ROOT/tools/testenv/up")"
 
