@@ -23,7 +23,7 @@ inline constexpr std::size_t body_padding = 64;
 // plus body_padding: one allocation, and each byte is copied once and never zeroed
 // first (string_body resizes, then copies).
 struct RequestBody : boost::beast::http::string_body {
-  class reader {
+  class reader {  // NOLINT(readability-identifier-naming): the name Beast's Body concept requires
    public:
     template <bool isRequest, class Fields>
     reader(boost::beast::http::header<isRequest, Fields>& /*header*/, value_type& body)
