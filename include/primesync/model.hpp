@@ -101,7 +101,6 @@ class ItemIndex {
 
   // Inserts or replaces the item with the same key: O(size()), O(1) when it sorts last.
   void put(ItemPtr item);
-  void erase(std::string_view key);
   // This index after erasing `erase_keys`, then putting `put_items` (a later copy of
   // a key replaces an earlier one), built in one pass: O(size() + m log m) for m changes.
   [[nodiscard]] ItemIndex updated(const std::vector<std::string>& erase_keys,

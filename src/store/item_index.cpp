@@ -26,17 +26,6 @@ void ItemIndex::put(ItemPtr item) {
   }
 }
 
-void ItemIndex::erase(std::string_view key) {
-  const std::size_t position = lower_bound(key);
-  if (position == size() || this->key(position) != key) return;
-  const std::size_t length = key.size();
-  keys_.erase(key_ends_[position] - length, length);
-  key_ends_.erase(key_ends_.begin() + static_cast<std::ptrdiff_t>(position));
-  for (std::size_t i = position; i < key_ends_.size(); ++i) key_ends_[i] -= length;
-  timestamps_.erase(timestamps_.begin() + static_cast<std::ptrdiff_t>(position));
-  items_.erase(items_.begin() + static_cast<std::ptrdiff_t>(position));
-}
-
 ItemIndex ItemIndex::updated(const std::vector<std::string>& erase_keys,
                              const std::vector<ItemPtr>& put_items) const {
   if (erase_keys.empty() && put_items.empty()) return *this;

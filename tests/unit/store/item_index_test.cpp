@@ -64,8 +64,7 @@ TEST(ItemIndex, PutReplacesTheItemAndItsTimestamp) {
 TEST(ItemIndex, EraseClosesTheGapInTheKeys) {
   ItemIndex index;
   for (const char* key : {"aa", "bbb", "c", "dddd"}) index.put(make(key, 1));
-  index.erase("bbb");
-  index.erase("missing");
+  index = index.updated({"bbb", "missing"}, {});
   ASSERT_EQ(index.size(), 3U);
   EXPECT_EQ(index.key(0), "aa");
   EXPECT_EQ(index.key(1), "c");
@@ -131,7 +130,7 @@ TEST(ItemIndex, RandomChangesAgreeWithAnOrderedMap) {
       }
       case 1: {
         const std::string key = random_key();
-        index.erase(key);
+        index = index.updated({key}, {});
         reference.erase(key);
         break;
       }
