@@ -39,7 +39,7 @@ void sort_by_prefix(std::vector<PrefixedPosition>& entries) {
   std::vector<PrefixedPosition> sorted(entries.size());
   for (std::size_t digit = 0; digit < radix_digits; ++digit) {
     auto& count = counts[digit];
-    // A byte every entry shares (e.g. the high bits of hex text) orders nothing.
+    // A byte every entry shares (e.g. within a prefix all keys have) orders nothing.
     if (count[digit_of(entries.front().prefix, digit)] == entries.size()) continue;
     std::size_t next = 0;
     for (std::size_t& bucket : count) next += std::exchange(bucket, next);
