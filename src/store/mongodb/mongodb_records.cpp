@@ -1,6 +1,6 @@
 #include "store/mongodb/mongodb_records.hpp"
 
-#include <array>
+#include "store/hex_text.hpp"
 
 namespace primesync::mongodb {
 
@@ -95,21 +95,10 @@ BsonDocument encode_lock(const Lock& lock) {
   return document;
 }
 
-std::string to_hex(std::string_view bytes) {
-  static constexpr std::array<char, 16> kHex = {'0', '1', '2', '3', '4', '5', '6', '7',
-                                                '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
-  std::string hex;
-  hex.reserve(bytes.size() * 2);
-  for (const char c : bytes) {
-    const auto byte = static_cast<unsigned char>(c);
-    hex.push_back(kHex[byte >> 4U]);
-    hex.push_back(kHex[byte & 0xFU]);
-  }
-  return hex;
-}
-
 std::string device_field(std::string_view instance_id) {
-  return "d" + to_hex(instance_id);
+  std::string field = "d";
+  hex_text::append_hex(field, instance_id);
+  return field;
 }
 
 BsonDocument encode_device(const Device& device) {

@@ -33,9 +33,6 @@ inline constexpr const char* kHistory = "history";
 inline constexpr const char* kOutbox = "outbox";
 }  // namespace field
 
-// The bytes in lowercase hex.
-[[nodiscard]] std::string to_hex(std::string_view bytes);
-
 // A user document, decoded.
 struct StoredUser {
   UserRecord record;

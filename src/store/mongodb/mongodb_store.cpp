@@ -22,6 +22,7 @@
 
 #include "observe/logger.hpp"
 #include "primesync/error.hpp"
+#include "store/hex_text.hpp"
 #include "store/mongodb/bson_document.hpp"
 #include "store/mongodb/mongodb_records.hpp"
 
@@ -460,7 +461,9 @@ struct MongoDbStore::Impl {
     std::string bytes(kWriteIdBytes, '\0');
     std::lock_guard lock(random_mutex);
     for (char& byte : bytes) byte = static_cast<char>(random() & 0xFFU);
-    return mongodb::to_hex(bytes);
+    std::string write_id;
+    hex_text::append_hex(write_id, bytes);
+    return write_id;
   }
 
   // Reserves `count` outbox sequences; returns the first.

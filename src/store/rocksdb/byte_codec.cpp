@@ -3,6 +3,7 @@
 #include <string>
 
 #include "primesync/error.hpp"
+#include "store/hex_text.hpp"
 
 namespace primesync::rocksdb_codec {
 
@@ -41,6 +42,17 @@ void ByteWriter::signed_varint(std::int64_t value) {
 void ByteWriter::length_prefixed(std::string_view bytes) {
   varint(bytes.size());
   raw(bytes);
+}
+
+void ByteWriter::hex_packed(std::string_view text) {
+  const std::size_t start = out_.size();
+  if (text.size() % 2 == 0) {
+    varint(((text.size() / 2) << 1U) | 1U);
+    if (hex_text::append_bytes_of_hex(out_, text)) return;
+    out_.resize(start);
+  }
+  varint(text.size() << 1U);
+  raw(text);
 }
 
 std::uint8_t ByteReader::byte() {
@@ -93,6 +105,17 @@ std::string_view ByteReader::length_prefixed() {
   const std::uint64_t size = varint();
   if (size > remaining()) fail("length exceeds the remaining bytes");
   return raw(static_cast<std::size_t>(size));
+}
+
+std::string ByteReader::hex_packed() {
+  const std::uint64_t header = varint();
+  const std::uint64_t size = header >> 1U;
+  if (size > remaining()) fail("length exceeds the remaining bytes");
+  const std::string_view bytes = raw(static_cast<std::size_t>(size));
+  if ((header & 1U) == 0) return std::string(bytes);
+  std::string text;
+  hex_text::append_hex(text, bytes);
+  return text;
 }
 
 void ByteReader::expect_end() {

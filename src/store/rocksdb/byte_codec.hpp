@@ -1,6 +1,6 @@
 // Byte-level building blocks shared by the key and record codecs: fixed-width
 // big-endian integers (for keys, where byte order must equal numeric order) and
-// varints (for values, where compactness matters).
+// varints and hex-packed text (for values, where compactness matters).
 #pragma once
 
 #include <cstddef>
@@ -23,6 +23,9 @@ class ByteWriter {
   void signed_varint(std::int64_t value);  // zigzag, so small negatives stay small
   void raw(std::string_view bytes) { out_.append(bytes); }
   void length_prefixed(std::string_view bytes);  // varint length + bytes
+  // Text that is lowercase hex as the bytes it spells (half the size), any other
+  // text as it is: varint (size << 1 | spelled-as-hex), then the bytes.
+  void hex_packed(std::string_view text);
 
  private:
   std::string& out_;
@@ -43,6 +46,7 @@ class ByteReader {
   std::int64_t signed_varint();
   std::string_view raw(std::size_t size);
   std::string_view length_prefixed();
+  std::string hex_packed();
 
   [[nodiscard]] std::size_t remaining() const noexcept { return input_.size() - position_; }
   // Trailing bytes are corruption too: a value is exactly one record.

@@ -18,26 +18,40 @@ std::string start_value(std::size_t field_bytes) {
   return value;
 }
 
-ByteReader start_reading(std::string_view bytes, std::string_view what) {
-  ByteReader reader(bytes, what);
-  if (reader.byte() != kRecordFormatVersion) reader.fail("unknown format version");
-  return reader;
-}
+// Reads a value's fields after its version byte, in the layout of that version.
+class ValueReader : public ByteReader {
+ public:
+  ValueReader(std::string_view bytes, std::string_view what) : ByteReader(bytes, what) {
+    version_ = byte();
+    if (version_ < kOldestRecordFormatVersion || version_ > kRecordFormatVersion) {
+      fail("unknown format version");
+    }
+  }
+
+  // Keys and data: hex-packed from version 2 on, plain before.
+  std::string text() {
+    if (version_ >= kHexPackedTextVersion) return hex_packed();
+    return std::string(length_prefixed());
+  }
+
+ private:
+  std::uint8_t version_ = 0;
+};
 
 // Every field of an item but its key (which lives in the `items` key, or is written
 // separately where it does not).
 void write_item_body(ByteWriter& writer, const Item& item) {
   writer.length_prefixed(item.data_type);
-  writer.length_prefixed(item.data);
+  writer.hex_packed(item.data);
   writer.signed_varint(item.data_timestamp);
   writer.boolean(item.is_deleted);
 }
 
-Item read_item_body(ByteReader& reader, std::string key) {
+Item read_item_body(ValueReader& reader, std::string key) {
   Item item;
   item.key = std::move(key);
   item.data_type = reader.length_prefixed();
-  item.data = reader.length_prefixed();
+  item.data = reader.text();
   item.data_timestamp = reader.signed_varint();
   item.is_deleted = reader.boolean();
   return item;
@@ -65,7 +79,7 @@ std::string encode_user(const UserRecord& user) {
 }
 
 UserRecord decode_user(std::string_view user_id, std::string_view bytes) {
-  ByteReader reader = start_reading(bytes, "users value");
+  ValueReader reader(bytes, "users value");
   UserRecord user;
   user.user_id = user_id;
   user.salt = reader.length_prefixed();
@@ -86,7 +100,7 @@ std::string encode_item(const Item& item) {
 }
 
 Item decode_item(std::string_view item_key, std::string_view bytes) {
-  ByteReader reader = start_reading(bytes, "items value");
+  ValueReader reader(bytes, "items value");
   Item item = read_item_body(reader, std::string(item_key));
   reader.expect_end();
   return item;
@@ -95,16 +109,16 @@ Item decode_item(std::string_view item_key, std::string_view bytes) {
 std::string encode_lock(const Lock& lock) {
   std::string value = start_value(item_size_estimate(lock.item) + lock.pwd_hash.size());
   ByteWriter writer(value);
-  writer.length_prefixed(lock.item.key);
+  writer.hex_packed(lock.item.key);
   write_item_body(writer, lock.item);
   writer.length_prefixed(lock.pwd_hash);
   return value;
 }
 
 Lock decode_lock(std::string_view bytes) {
-  ByteReader reader = start_reading(bytes, "locks value");
+  ValueReader reader(bytes, "locks value");
   Lock lock;
-  std::string key(reader.length_prefixed());
+  std::string key = reader.text();
   lock.item = read_item_body(reader, std::move(key));
   lock.pwd_hash = reader.length_prefixed();
   reader.expect_end();
@@ -120,7 +134,7 @@ std::string encode_device(const Device& device) {
 }
 
 Device decode_device(std::string_view instance_id, std::string_view bytes) {
-  ByteReader reader = start_reading(bytes, "devices value");
+  ValueReader reader(bytes, "devices value");
   Device device;
   device.instance_id = instance_id;
   device.created_at = reader.signed_varint();
@@ -136,24 +150,24 @@ std::string encode_history(const HistoryRecord& record) {
   ByteWriter writer(value);
   writer.signed_varint(record.archived_at);
   writer.signed_varint(record.nonce);
-  writer.length_prefixed(record.item->key);
+  writer.hex_packed(record.item->key);
   write_item_body(writer, *record.item);
   return value;
 }
 
 HistoryRecord decode_history(std::string_view bytes) {
-  ByteReader reader = start_reading(bytes, "history value");
+  ValueReader reader(bytes, "history value");
   HistoryRecord record;
   record.archived_at = reader.signed_varint();
   record.nonce = reader.signed_varint();
-  std::string key(reader.length_prefixed());
+  std::string key = reader.text();
   record.item = std::make_shared<const Item>(read_item_body(reader, std::move(key)));
   reader.expect_end();
   return record;
 }
 
 Millis decode_history_archived_at(std::string_view bytes) {
-  ByteReader reader = start_reading(bytes, "history value");
+  ValueReader reader(bytes, "history value");
   return reader.signed_varint();
 }
 
@@ -167,7 +181,7 @@ std::string encode_outbox(const OutboxEntry& entry) {
 }
 
 OutboxEntry decode_outbox(std::uint64_t sequence, std::string_view bytes) {
-  ByteReader reader = start_reading(bytes, "outbox value");
+  ValueReader reader(bytes, "outbox value");
   OutboxEntry entry;
   entry.sequence = sequence;
   entry.user_id = reader.length_prefixed();

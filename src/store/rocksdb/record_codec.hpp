@@ -1,5 +1,6 @@
 // Binary encoding of the stored records (the column family values). Each value is
-// a format version byte followed by the fields: strings as varint length + bytes,
+// a format version byte followed by the fields: strings as varint length + bytes
+// (item keys and data hex-packed, see byte_codec.hpp),
 // integers as (zigzag) varints, booleans as one byte 0 or 1.
 //
 // A field that is already part of the RocksDB key is not repeated in the value
@@ -18,8 +19,12 @@
 
 namespace primesync::rocksdb_codec {
 
-// The only version written so far; a decoder rejects versions it does not know.
-inline constexpr std::uint8_t kRecordFormatVersion = 1;
+// The version written. Version 2 stores lowercase-hex keys and data as the bytes
+// they spell (half the bytes to log, flush, compact and cache); version 1 values
+// are still read. A decoder rejects versions it does not know.
+inline constexpr std::uint8_t kRecordFormatVersion = 2;
+inline constexpr std::uint8_t kHexPackedTextVersion = 2;
+inline constexpr std::uint8_t kOldestRecordFormatVersion = 1;
 
 [[nodiscard]] std::string encode_user(const UserRecord& user);
 [[nodiscard]] UserRecord decode_user(std::string_view user_id, std::string_view bytes);

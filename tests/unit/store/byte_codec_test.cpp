@@ -57,6 +57,29 @@ TEST(ByteCodec, FixedWidthIsBigEndian) {
   EXPECT_EQ(reader.fixed64_be(), 0x0102030405060708ULL);
 }
 
+TEST(ByteCodec, HexTextIsPackedToHalfAndOtherTextKeptAsIs) {
+  const std::string hex = "00ff7a" + std::string(200, 'e');
+  std::string bytes;
+  ByteWriter writer(bytes);
+  writer.hex_packed(hex);
+  EXPECT_EQ(bytes.size(), 2U + hex.size() / 2) << "a two-byte header and the bytes spelled";
+  const std::size_t packed_size = bytes.size();
+  for (const std::string_view text : {"", "abc", "ABCD", "not hex", "a-"}) writer.hex_packed(text);
+
+  ByteReader reader(bytes, "test");
+  EXPECT_EQ(reader.hex_packed(), hex);
+  for (const std::string_view text : {"", "abc", "ABCD", "not hex", "a-"}) {
+    EXPECT_EQ(reader.hex_packed(), text);
+  }
+  EXPECT_NO_THROW(reader.expect_end());
+
+  // A header claiming more bytes than remain is damage, packed or not.
+  for (std::size_t size = 0; size < packed_size; ++size) {
+    ByteReader truncated(std::string_view(bytes).substr(0, size), "test");
+    EXPECT_THROW((void)truncated.hex_packed(), StoreUnavailable) << size;
+  }
+}
+
 TEST(ByteCodec, MalformedInputThrowsStoreUnavailable) {
   const auto read_varint = [](std::string bytes) {
     ByteReader reader(bytes, "test");

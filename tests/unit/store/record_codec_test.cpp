@@ -7,6 +7,7 @@
 #include <string>
 
 #include "primesync/error.hpp"
+#include "store/rocksdb/byte_codec.hpp"
 
 namespace primesync::rocksdb_codec {
 namespace {
@@ -95,6 +96,65 @@ TEST(RecordCodec, OutboxRoundTripsWithSequenceFromTheKey) {
   EXPECT_EQ(decoded.message, entry.message);
   EXPECT_EQ(decoded.created_at, entry.created_at);
   expect_damage_detected(encoded, [](std::string_view bytes) { (void)decode_outbox(1, bytes); });
+}
+
+// What clients send: a 128-digit key and hex ciphertext.
+Item hex_item() {
+  return Item{.key = std::string(64, 'a') + std::string(64, '9'),
+              .data_type = "Account",
+              .data = "0123456789abcdef" + std::string(1000, 'c'),
+              .data_timestamp = 1700000000123};
+}
+
+TEST(RecordCodec, HexKeysAndDataAreStoredAtHalfTheirSize) {
+  const Item item = hex_item();
+  const std::string item_value = encode_item(item);
+  EXPECT_LT(item_value.size(), item.data.size() / 2 + 20);
+  EXPECT_EQ(decode_item(item.key, item_value), item);
+
+  const HistoryRecord record{
+      .nonce = 3, .archived_at = 5, .item = std::make_shared<const Item>(item)};
+  const std::string history_value = encode_history(record);
+  EXPECT_LT(history_value.size(), (item.key.size() + item.data.size()) / 2 + 30);
+  EXPECT_EQ(*decode_history(history_value).item, item);
+  expect_damage_detected(history_value,
+                         [](std::string_view bytes) { (void)decode_history(bytes); });
+
+  const Lock lock{.item = item, .pwd_hash = "pwd"};
+  const std::string lock_value = encode_lock(lock);
+  EXPECT_LT(lock_value.size(), (item.key.size() + item.data.size()) / 2 + 30);
+  EXPECT_EQ(decode_lock(lock_value), lock);
+}
+
+// Values written before hex packing (format version 1: every string plain) are
+// read as they were written: a store upgraded in place keeps working.
+TEST(RecordCodec, VersionOneValuesStillDecode) {
+  const Item item = hex_item();
+  std::string item_v1(1, '\x01');
+  ByteWriter item_writer(item_v1);
+  item_writer.length_prefixed(item.data_type);
+  item_writer.length_prefixed(item.data);
+  item_writer.signed_varint(item.data_timestamp);
+  item_writer.boolean(item.is_deleted);
+  EXPECT_EQ(decode_item(item.key, item_v1), item);
+
+  std::string history_v1(1, '\x01');
+  ByteWriter history_writer(history_v1);
+  history_writer.signed_varint(5);  // archived at
+  history_writer.signed_varint(3);  // nonce
+  history_writer.length_prefixed(item.key);
+  history_writer.raw(std::string_view(item_v1).substr(1));
+  const HistoryRecord record = decode_history(history_v1);
+  EXPECT_EQ(record.archived_at, 5);
+  EXPECT_EQ(record.nonce, 3);
+  EXPECT_EQ(*record.item, item);
+
+  std::string lock_v1(1, '\x01');
+  ByteWriter lock_writer(lock_v1);
+  lock_writer.length_prefixed(item.key);
+  lock_writer.raw(std::string_view(item_v1).substr(1));
+  lock_writer.length_prefixed("pwd");
+  EXPECT_EQ(decode_lock(lock_v1), (Lock{.item = item, .pwd_hash = "pwd"}));
 }
 
 TEST(RecordCodec, EncodingIsCompact) {
