@@ -181,6 +181,10 @@ rocksdb::DBOptions database_options(const RocksDbConfig& config) {
   // A rarely written family (locks) must not keep old WAL files alive forever.
   options.max_total_wal_size = std::uint64_t{256} << 20U;
   options.bytes_per_sync = std::uint64_t{1} << 20U;  // smooth out SST writeback
+  // The shards already gather writes into groups; one thread inserting a group is
+  // cheaper on few cores than lock-free concurrent inserts (5-item uploads: about
+  // 190 -> 160 us of server CPU each).
+  options.allow_concurrent_memtable_write = false;
   // Not a LOG file in the data dir: see stderr_logger.hpp (a full disk aborted the
   // process). Warnings and errors only; RocksDB's routine info would drown the log.
   options.info_log = rocksdb_logging::make_stderr_logger(rocksdb::InfoLogLevel::WARN_LEVEL);
