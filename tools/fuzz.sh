@@ -23,7 +23,7 @@ sanitizers="-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=un
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
   -DCMAKE_C_FLAGS="$sanitizers" -DCMAKE_CXX_FLAGS="$sanitizers -fno-omit-frame-pointer" \
-  -DPRIMESYNC_BUILD_TESTS=OFF -DPRIMESYNC_BUILD_BENCH=OFF -DPRIMESYNC_FUZZ=ON >/dev/null
+  -DPRIMESYNC_BUILD_TESTS=OFF -DPRIMESYNC_BUILD_BENCH=OFF -DPRIMESYNC_FUZZ=ON -DPRIMESYNC_JEMALLOC=OFF >/dev/null
 cmake --build "$build_dir" -j "$(nproc)" --target "${targets[@]}"
 
 status=0

@@ -7,7 +7,7 @@ build_packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.81-dev libsimdjson-dev librocksdb-dev libssl-dev
   libtomlplusplus-dev libspdlog-dev libfmt-dev
-  libmongoc-dev libbson-dev librdkafka-dev
+  libmongoc-dev libbson-dev librdkafka-dev libjemalloc-dev
 )
 test_packages=(libgtest-dev libgmock-dev libbenchmark-dev python3 curl)
 fuzz_packages=(clang-14 libclang-rt-14-dev)

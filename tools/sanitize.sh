@@ -20,7 +20,7 @@ export CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file
 sanitizers="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_FLAGS="$sanitizers" -DCMAKE_CXX_FLAGS="$sanitizers" \
-  -DPRIMESYNC_BUILD_BENCH=OFF >/dev/null
+  -DPRIMESYNC_BUILD_BENCH=OFF -DPRIMESYNC_JEMALLOC=OFF >/dev/null
 
 # Only the unit test executables (every target named *_unit_tests; not CMake's
 # cmake_object_order_depends_target_* helpers of the same names).
